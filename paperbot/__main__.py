@@ -1,0 +1,3 @@
+from paperbot.cli import main
+
+raise SystemExit(main())

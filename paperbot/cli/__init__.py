@@ -1,0 +1,64 @@
+"""`paperbot` command line: one module per subcommand, loaded only when that subcommand runs.
+
+Each module in this package exposes `add_arguments(parser)` and `run(args, settings) -> int`.
+Errors meant for the user (PaperBotError, ConfigError) are printed as one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from paperbot import __version__
+from paperbot.errors import PaperBotError
+from paperbot.logs import configure_logging
+from paperbot.settings import ConfigError, load_settings
+
+COMMANDS: dict[str, str] = {
+    "ingest": "build or update the index from corpus files (default: the bundled corpus)",
+    "search": "ranked papers for one or more queries",
+    "ask": "answer a question from the corpus, with cited papers",
+    "eval": "retrieval quality on a question set (hit@k, MRR, recall, rejection)",
+    "bench": "ingest, search and answer-engine benchmarks; writes BENCHMARKS.md",
+    "chat": "local console: the bot's commands in a terminal, no Discord needed",
+    "run": "start the Discord bot (without DISCORD_TOKEN: the local console)",
+    "digest": "preview the daily digest in the terminal",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paperbot", description="PaperBot: research assistant over paper abstracts.")
+    parser.add_argument("--version", action="version", version=f"paperbot {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"paperbot.cli.{name}_cmd")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 2
+    configure_logging("INFO" if args.verbose and settings.log_level == "WARNING" else settings.log_level,
+                      settings.log_format)
+    module = importlib.import_module(f"paperbot.cli.{args.command}_cmd")
+    try:
+        return int(module.run(args, settings))
+    except PaperBotError as exc:
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("paperbot: interrupted", file=sys.stderr)
+        return 130
