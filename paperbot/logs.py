@@ -40,6 +40,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "WARNING", fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(level)  # some libraries lower their own logger's level at import time
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -1,14 +1,43 @@
-"""Hybrid search over the index (dense Chroma + BM25, fused). Interface first; implementation follows."""
+"""Hybrid search: dense (Chroma) and BM25 candidates fused by normalized score, plus a relevance verdict.
+
+Dense similarity understands paraphrase ("make CLIP handle long captions"); BM25 catches the rare exact
+word (a model name, "Sinhala") and the exact phrase.
+Whether anything is relevant at all is decided from the dense similarity of the best hit, helped by how
+much of the query BM25 found: an out-of-scope question still gets a nearest neighbour, just a far one.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import threading
 from collections.abc import Sequence
 
+import numpy as np
 from pydantic import BaseModel
 
+from paperbot.errors import IndexMissingError, InputError
 from paperbot.models import Hit, Paper, SearchFilters, SearchResult
 from paperbot.settings import Settings
+from retrieval.catalog import Catalog, date_key
+from retrieval.corpus import normalize_title
+from retrieval.dense_rows import DenseRows
+from retrieval.embedding import Embedder, get_embedder
+from retrieval.ingest import catalog_path, check_model, lexical_dir, model_identity
+from retrieval.lexical import LexicalIndex
+from retrieval.store import VectorStore, describe
+
+CANDIDATES = 50
+# Fusion: each ranker's scores are z-normalized over the pooled candidates, then mixed. Unlike rank fusion
+# this keeps margins: a paper far ahead on BM25 (a rare name, an exact phrase) stays ahead.
+DENSE_WEIGHT = 0.4
+# A date filter that keeps at most this share of the papers is searched exactly over the kept rows;
+# a looser one over-fetches from the HNSW index and drops what the filter excludes.
+EXACT_SHARE = 0.3
+# Relevance: MiniLM cosine of the best hit. In-scope questions score 0.37-0.81 on this corpus, off-topic
+# ones (sport, cooking, weather) 0.05-0.25; a query whose words the corpus knows gets a little lower bar.
+RELEVANT_COSINE = 0.32
+RELEVANT_COSINE_KNOWN_WORDS = 0.27
 
 
 class IndexStats(BaseModel):
@@ -16,43 +45,199 @@ class IndexStats(BaseModel):
     embedding_model: str
     dimension: int
     last_ingest: dt.datetime | None
-    store: str  # "embedded at PATH" or "server HOST:PORT"
+    store: str
 
 
 class Retriever:
     """Read side of the index. Open once and share: the embedding model and BM25 load on open."""
 
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, lexical: LexicalIndex,
+                 rows: DenseRows, embedder: Embedder) -> None:
+        self.settings = settings
+        self._rows = rows
+        self._catalog = catalog
+        self._store = store
+        self._lexical = lexical
+        self._embedder = embedder
+        self._row = {pid: i for i, pid in enumerate(lexical.ids)}
+        self._titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()]
+        self._lock = threading.Lock()  # the catalog's SQLite connection is shared by worker threads
+
     @classmethod
-    def open(cls, settings: Settings) -> Retriever:
+    def open(cls, settings: Settings, embedder: Embedder | None = None) -> Retriever:
         """Raises IndexMissingError / ModelMismatchError / StoreUnavailableError with a user-facing message."""
-        raise NotImplementedError
+        catalog = Catalog(catalog_path(settings))
+        if not (lexical_dir(settings) / "rows.json").exists():
+            raise IndexMissingError("the index is incomplete (no lexical index): run `paperbot ingest`")
+        name, dimension = model_identity(settings)
+        check_model(catalog, name)
+        embedder = embedder or get_embedder(settings)
+        store = VectorStore.open(settings, name, dimension or embedder.dimension)
+        try:
+            lexical = LexicalIndex.load(lexical_dir(settings))
+            rows = DenseRows.load(lexical_dir(settings))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
+        if len(rows) != len(lexical.ids):
+            raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
+        return cls(settings, catalog, store, lexical, rows, embedder)
+
+    # -- search ------------------------------------------------------------------------------------------
+    def _clean(self, query: str) -> tuple[str, str | None]:
+        text = " ".join(query.split())
+        if not text:
+            raise InputError("the query is empty: type a few words about the papers you are looking for")
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+            return cut, f"the query was {len(text):,} characters; only the first {len(cut):,} were used"
+        return text, None
+
+    def _allowed(self, filters: SearchFilters | None) -> np.ndarray | None:
+        if filters is None or not filters.active:
+            return None
+        dates = self._lexical.dates
+        mask = dates > 0
+        if filters.since:
+            mask &= dates >= date_key(filters.since)
+        if filters.until:
+            mask &= dates <= date_key(filters.until)
+        return mask
+
+    def _dense(self, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
+        if allowed is None:
+            return self._store.query(vector, CANDIDATES)
+        kept = np.flatnonzero(allowed)
+        if len(kept) == 0:
+            return []
+        share = len(kept) / len(allowed)
+        if share <= EXACT_SHARE:
+            return [(self._lexical.ids[row], score) for row, score in self._rows.top(vector, kept, CANDIDATES)]
+        fetched = self._store.query(vector, min(len(allowed), int(CANDIDATES / share) + CANDIDATES))
+        return [(pid, s) for pid, s in fetched if pid in self._row and allowed[self._row[pid]]][:CANDIDATES]
+
+    def _lexical_top(self, query: str, allowed: np.ndarray | None) -> tuple[list[tuple[str, float]], np.ndarray]:
+        scores = self._lexical.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        n = min(CANDIDATES, len(scores))
+        if n == 0 or not scores.any():
+            return [], scores
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0], scores
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         """Ranked hits, best first; `relevant` is False when nothing in the corpus is about the query."""
-        raise NotImplementedError
+        text, notice = self._clean(query)
+        vector = self._embedder.embed([text])[0]
+        return self._search_vector(text, vector, k, filters, notice)
 
     def search_many(self, queries: Sequence[str], k: int = 10,
                     filters: SearchFilters | None = None) -> list[SearchResult]:
-        raise NotImplementedError
+        cleaned = [self._clean(q) for q in queries]
+        vectors = self._embedder.embed([t for t, _ in cleaned])
+        return [self._search_vector(t, v, k, filters, n) for (t, n), v in zip(cleaned, vectors, strict=True)]
 
+    def rankings(self, query: str, filters: SearchFilters | None = None
+                 ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The dense and BM25 rankings before fusion (for `paperbot eval` ablations)."""
+        text, _ = self._clean(query)
+        allowed = self._allowed(filters)
+        return self._dense(self._embedder.embed([text])[0], allowed), self._lexical_top(text, allowed)[0]
+
+    def _fuse(self, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: np.ndarray,
+              lexical: list[tuple[str, float]]) -> dict[str, float]:
+        pool = list(dict.fromkeys([pid for pid, _ in dense] + [pid for pid, _ in lexical]))
+        if not pool:
+            return {}
+        rows = np.array([self._row[pid] for pid in pool])
+        cosines = self._rows.cosine(vector, rows)
+        bm25 = lexical_scores[rows]
+
+        def z(x: np.ndarray) -> np.ndarray:
+            return (x - x.mean()) / (x.std() + 1e-9)
+
+        fused = DENSE_WEIGHT * z(cosines) + (1 - DENSE_WEIGHT) * z(bm25) if bm25.any() else z(cosines)
+        return dict(zip(pool, fused.tolist(), strict=True))
+
+    def _search_vector(self, text: str, vector: np.ndarray, k: int, filters: SearchFilters | None,
+                       notice: str | None) -> SearchResult:
+        allowed = self._allowed(filters)
+        dense = self._dense(vector, allowed)
+        lexical, lexical_scores = self._lexical_top(text, allowed)
+        fused = self._fuse(vector, dense, lexical_scores, lexical)
+        order = sorted(fused, key=lambda pid: -fused[pid])[:k]
+        best_cosine = dense[0][1] if dense else 0.0
+        relevant = best_cosine >= RELEVANT_COSINE or (
+            best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and self._lexical.coverage(text) >= 0.5)
+        papers = {p.id: p for p in self.get_many(order)}
+        hits = [Hit(id=pid, title=papers[pid].title, score=round(fused[pid], 6), date=papers[pid].date,
+                    abstract=papers[pid].abstract, urls=papers[pid].urls) for pid in order if pid in papers]
+        return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits, notice=notice)
+
+    # -- lookups -----------------------------------------------------------------------------------------
     def get(self, paper_id: str) -> Paper | None:
-        raise NotImplementedError
+        found = self.get_many([paper_id])
+        return found[0] if found else None
 
     def get_many(self, paper_ids: Sequence[str]) -> list[Paper]:
         """Papers in the order asked, unknown ids skipped."""
-        raise NotImplementedError
+        with self._lock:
+            return self._catalog.get_many(list(paper_ids))
 
     def papers(self) -> list[Paper]:
         """Every paper, newest listing date first."""
-        raise NotImplementedError
+        with self._lock:
+            return self._catalog.all()
 
     def match_titles(self, text: str, limit: int = 25) -> list[Paper]:
-        """Title lookup for autocomplete and `/paper`: prefix and word matches first, then fuzzy."""
-        raise NotImplementedError
+        """Title lookup for autocomplete and `/paper`: exact, prefix and word matches first, then fuzzy."""
+        needle = normalize_title(text)
+        if not needle:
+            newest = sorted(self._titles, key=lambda t: (-t[3], t[1]))[:limit]
+            return self.get_many([t[0] for t in newest])
+        words = needle.split()
+        scored: list[tuple[float, str]] = []
+        for pid, _title, norm, _ in self._titles:
+            if norm == needle:
+                score = 4.0
+            elif norm.startswith(needle):
+                score = 3.0
+            elif needle in norm:
+                score = 2.0
+            elif all(w in norm for w in words):
+                score = 1.0 + sum(len(w) for w in words) / (len(norm) + 1)
+            else:
+                continue
+            scored.append((score, pid))
+        if len(scored) < limit:
+            taken = {pid for _, pid in scored}
+            normalized = {norm: pid for pid, _, norm, _ in self._titles if pid not in taken}
+            for norm in difflib.get_close_matches(needle, list(normalized), n=limit - len(scored), cutoff=0.6):
+                scored.append((difflib.SequenceMatcher(None, needle, norm).ratio(), normalized[norm]))
+        scored.sort(key=lambda s: -s[0])
+        return self.get_many([pid for _, pid in scored[:limit]])
 
     def similar(self, paper_id: str, k: int = 5) -> list[Hit]:
         """Nearest papers to a paper of the corpus (itself excluded)."""
-        raise NotImplementedError
+        vector = self._store.vectors([paper_id]).get(paper_id)
+        if vector is None:
+            return []
+        neighbours = [(pid, s) for pid, s in self._store.query(vector, k + 1) if pid != paper_id][:k]
+        papers = {p.id: p for p in self.get_many([pid for pid, _ in neighbours])}
+        return [Hit(id=pid, title=papers[pid].title, score=round(s, 4), date=papers[pid].date,
+                    abstract=papers[pid].abstract, urls=papers[pid].urls)
+                for pid, s in neighbours if pid in papers]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder.embed(list(texts))
 
     def stats(self) -> IndexStats:
-        raise NotImplementedError
+        with self._lock:
+            last = self._catalog.info("last_ingest")
+            return IndexStats(papers=self._catalog.count(),
+                              embedding_model=self._catalog.info("embedding_model") or self._embedder.name,
+                              dimension=int(self._catalog.info("dimension") or self._embedder.dimension),
+                              last_ingest=dt.datetime.fromisoformat(last) if last else None,
+                              store=describe(self.settings))

@@ -1,0 +1,52 @@
+"""`paperbot eval [--questions FILE] [--json]`: fused vs BM25-only vs dense-only, side by side."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from paperbot.settings import DEV_QUESTIONS, Settings
+
+ROWS = [
+    ("known-item hit@1", "hit_at_1"),
+    ("known-item hit@5", "hit_at_5"),
+    ("known-item MRR@10", "mrr_at_10"),
+    ("topical recall@10", "recall_at_10"),
+    ("out-of-scope rejected", "rejection_rate"),
+    ("in-scope falsely rejected", "false_rejection_rate"),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS,
+                        help=f"JSONL question file (default: {DEV_QUESTIONS.relative_to(DEV_QUESTIONS.parents[2])})")
+    parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from paperbot.app import App
+    from retrieval.evaluation import evaluate, load_questions
+
+    questions = load_questions(args.questions)
+    retriever = App(settings).retriever
+    results = {r: evaluate(retriever, questions, r) for r in ("fused", "bm25", "dense")}
+    if args.json:
+        print(json.dumps({"questions": len(questions), **{r: m.model_dump() for r, m in results.items()}}))
+        return 0
+    fused = results["fused"]
+    print(f"{len(questions)} questions: {fused.known_items} known-item, {fused.topical} topical, "
+          f"{fused.out_of_scope} out-of-scope\n")
+    print(f"{'metric':<28}{'fused':>8}{'bm25':>8}{'dense':>8}")
+    for label, field in ROWS:
+        cells = []
+        for metrics in results.values():
+            value = getattr(metrics, field)
+            cells.append(f"{value:>8.3f}" if value is not None else f"{'-':>8}")
+        print(f"{label:<28}{''.join(cells)}")
+    print("\n(rejection uses the one relevance verdict, so it is the same for every ranker)")
+    if fused.misses:
+        print("\nknown-item questions the fused ranker did not put first:")
+        for q in fused.misses:
+            print(f"  - {q}")
+    return 0

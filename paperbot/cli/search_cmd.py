@@ -1,0 +1,45 @@
+"""`paperbot search QUERY... [-k N] [--since D] [--until D] [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from paperbot.cli.dates import add_date_filters, filters_from_args
+from paperbot.settings import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("queries", nargs="+", metavar="QUERY", help="one or more queries (quote each)")
+    parser.add_argument("-k", type=int, default=None, help="results per query (default: SEARCH_DEFAULT_K)")
+    add_date_filters(parser)
+    parser.add_argument("--json", action="store_true", help="one JSON object per query per line")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from paperbot.app import App
+    from paperbot.errors import InputError
+
+    k = args.k or settings.search_default_k
+    if not 1 <= k <= 100:
+        raise InputError("-k must be between 1 and 100")
+    filters = filters_from_args(args)
+    results = App(settings).retriever.search_many(args.queries, k=k, filters=filters)
+    for result in results:
+        if args.json:
+            print(json.dumps({
+                "query": result.query,
+                "relevant": result.relevant,
+                "results": [{"id": h.id, "title": h.title, "score": h.score,
+                             "date": h.date.isoformat() if h.date else None} for h in result.hits],
+            }, ensure_ascii=False))
+            continue
+        print(f"\n{result.query}")
+        if result.notice:
+            print(f"  note: {result.notice}")
+        if not result.relevant:
+            print("  nothing in the corpus looks relevant" + ("; nearest:" if result.hits else ""))
+        for rank, hit in enumerate(result.hits, start=1):
+            when = hit.date.isoformat() if hit.date else "undated"
+            print(f"  {rank:>2}. {hit.title}  ({when}, {hit.score:.4f})")
+    return 0

@@ -1,0 +1,110 @@
+"""Retrieval quality on a question set, for the fused ranker and for each of its two halves.
+
+Question lines: {"kind": "known-item"|"topical"|"out-of-scope", "q", "gold": [titles], "also": [titles]}.
+- known-item: hit@1, hit@5, MRR@10 (a gold or an `also` title counts as a hit);
+- topical: recall@10 of the gold titles;
+- out-of-scope: share rejected (relevant = false); in-scope questions rejected by mistake: false rejections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError
+
+from paperbot.errors import InputError
+from retrieval.corpus import normalize_title
+from retrieval.search import Retriever
+
+Ranker = Literal["fused", "bm25", "dense"]
+
+
+class Question(BaseModel):
+    kind: Literal["known-item", "topical", "out-of-scope"]
+    q: str
+    gold: list[str] = Field(default_factory=list)
+    also: list[str] = Field(default_factory=list)
+
+
+class Metrics(BaseModel):
+    ranker: Ranker
+    known_items: int = 0
+    hit_at_1: float = 0.0
+    hit_at_5: float = 0.0
+    mrr_at_10: float = 0.0
+    topical: int = 0
+    recall_at_10: float = 0.0
+    out_of_scope: int = 0
+    rejection_rate: float | None = None
+    false_rejection_rate: float | None = None
+    misses: list[str] = Field(default_factory=list, description="known-item questions not at rank 1")
+
+
+def load_questions(path: Path) -> list[Question]:
+    if not path.exists():
+        raise InputError(f"no question file at {path}")
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(Question.model_validate_json(line))
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"]
+            raise InputError(f"{path.name}:{number}: not a question line ({reason})") from None
+    if not questions:
+        raise InputError(f"{path} has no questions")
+    return questions
+
+
+def evaluate(retriever: Retriever, questions: list[Question], ranker: Ranker = "fused",
+             progress: Callable[[int], None] | None = None) -> Metrics:
+    metrics = Metrics(ranker=ranker)
+    hit1 = hit5 = rr = recall = 0.0
+    rejected_out = rejected_in = in_scope = 0
+    for done, question in enumerate(questions, start=1):
+        result = retriever.search(question.q, k=10)
+        if ranker == "fused":
+            titles = [normalize_title(h.title) for h in result.hits]
+        else:
+            dense, lexical = retriever.rankings(question.q)
+            ranking = dense if ranker == "dense" else lexical
+            papers = {p.id: p for p in retriever.get_many([pid for pid, _ in ranking[:10]])}
+            titles = [normalize_title(papers[pid].title) for pid, _ in ranking[:10] if pid in papers]
+        if question.kind == "out-of-scope":
+            metrics.out_of_scope += 1
+            rejected_out += not result.relevant
+        else:
+            in_scope += 1
+            rejected_in += not result.relevant
+        if question.kind == "known-item":
+            metrics.known_items += 1
+            wanted = {normalize_title(t) for t in question.gold + question.also}
+            rank = next((i for i, t in enumerate(titles, start=1) if t in wanted), None)
+            if rank == 1:
+                hit1 += 1
+            else:
+                metrics.misses.append(question.q)
+            if rank is not None and rank <= 5:
+                hit5 += 1
+            if rank is not None:
+                rr += 1.0 / rank
+        elif question.kind == "topical":
+            metrics.topical += 1
+            gold = {normalize_title(t) for t in question.gold}
+            recall += len(gold & set(titles[:10])) / max(1, len(gold))
+        if progress:
+            progress(done)
+    if metrics.known_items:
+        metrics.hit_at_1 = hit1 / metrics.known_items
+        metrics.hit_at_5 = hit5 / metrics.known_items
+        metrics.mrr_at_10 = rr / metrics.known_items
+    if metrics.topical:
+        metrics.recall_at_10 = recall / metrics.topical
+    if metrics.out_of_scope:
+        metrics.rejection_rate = rejected_out / metrics.out_of_scope
+    if in_scope:
+        metrics.false_rejection_rate = rejected_in / in_scope
+    return metrics

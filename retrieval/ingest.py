@@ -1,0 +1,178 @@
+"""`paperbot ingest`: parse corpus files, embed only what changed, upsert vectors and catalog, rebuild BM25.
+
+Idempotent: a paper whose embedded text and model are unchanged (same content hash as stored in Chroma)
+is not embedded again, so re-ingesting an unchanged corpus costs a parse and a hash comparison.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from paperbot.errors import ModelMismatchError
+from paperbot.models import Paper
+from paperbot.settings import Settings
+from retrieval import dense_rows
+from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
+from retrieval.corpus import Problem, parse_corpus
+from retrieval.embedding import MINILM_DIM, MINILM_NAME, Embedder, get_embedder
+from retrieval.lexical import LexicalIndex
+from retrieval.store import VectorStore
+
+Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
+# Bumped whenever the side indexes (BM25 tokens, row-aligned vectors) change shape, so an existing index
+# gets them rebuilt on the next ingest without re-embedding anything.
+INDEX_FORMAT = "2"
+
+
+class IngestReport(BaseModel):
+    files: int = 0
+    entries: int = 0
+    papers: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = Field(default_factory=list)
+    seconds: float = 0.0
+    embedded: int = 0
+    total_in_index: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for p in self.problems if p.skipped)
+
+    @property
+    def partial(self) -> bool:
+        return self.skipped > 0
+
+
+def catalog_path(settings: Settings) -> Path:
+    return settings.index_dir / "catalog.sqlite3"
+
+
+def lexical_dir(settings: Settings) -> Path:
+    return settings.index_dir / "lexical"
+
+
+def model_identity(settings: Settings) -> tuple[str, int | None]:
+    """Name and (when known without loading anything) dimension of the configured embedding model."""
+    if settings.embedding_backend == "local":
+        return MINILM_NAME, MINILM_DIM
+    return settings.embedding_model, None
+
+
+def check_model(catalog: Catalog, name: str) -> None:
+    """Refuse, before loading any model, to mix vectors of two embedding models in one index."""
+    built_with = catalog.info("embedding_model")
+    if built_with is not None and built_with != name:
+        raise ModelMismatchError(
+            f"the index was built with embedding model {built_with!r} but {name!r} is configured: "
+            f"rebuild it with `paperbot ingest --rebuild`, or set the embedding model back to {built_with!r}")
+
+
+def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore) -> None:
+    """BM25 and the row-aligned vector copy, rebuilt from the catalog and Chroma after any change."""
+    titles = catalog.titles()
+    dates = {pid: date for pid, _, date in titles}
+    rows = ((pid, title, abstract, dates[pid]) for pid, title, abstract in catalog.texts())
+    LexicalIndex.build(rows).save(lexical_dir(settings))
+    ids = [pid for pid, _, _ in titles]
+    matrix = np.zeros((len(ids), store.dimension), dtype=np.float16)
+    for start in range(0, len(ids), 2_000):
+        chunk = ids[start : start + 2_000]
+        vectors = store.vectors(chunk)
+        for offset, pid in enumerate(chunk):
+            matrix[start + offset] = vectors[pid]
+    dense_rows.save(lexical_dir(settings), matrix)
+
+
+def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
+           embedder: Embedder | None = None, today: dt.date | None = None) -> IngestReport:
+    started = time.perf_counter()
+    parsed = parse_corpus(paths, today=today)
+    report = IngestReport(files=parsed.files, entries=parsed.entries, papers=len(parsed.papers),
+                          problems=parsed.problems)
+    name, dimension = model_identity(settings)
+    if rebuild and catalog_path(settings).exists():
+        catalog_path(settings).unlink()
+    catalog = Catalog(catalog_path(settings), create=True)
+    check_model(catalog, name)
+    if dimension is None:
+        embedder = embedder or get_embedder(settings)
+        dimension = embedder.dimension
+    store = VectorStore.open(settings, name, dimension, create=True, rebuild=rebuild)
+
+    papers = _merge_with_catalog(catalog, parsed.papers)
+    stored = store.hashes([p.id for p in papers])
+    todo = []
+    for paper in papers:
+        old = stored.get(paper.id)
+        if old is None:
+            report.new += 1
+            todo.append(paper)
+        elif old != content_hash(paper, name):
+            report.updated += 1
+            todo.append(paper)
+        else:
+            report.unchanged += 1
+
+    if todo:
+        embedder = embedder or get_embedder(settings)
+        step = 64
+        for start in range(0, len(todo), step):
+            chunk = todo[start : start + step]
+            vectors = embedder.embed([embedding_text(p) for p in chunk])
+            store.upsert([p.id for p in chunk], vectors, [content_hash(p, name) for p in chunk],
+                         [date_key(p.date) for p in chunk])
+            report.embedded += len(chunk)
+            if progress:
+                progress(report.embedded, len(todo))
+    # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
+    known = catalog.fingerprints()
+    changed = [p for p in papers if known.get(p.id) != record_fingerprint(p)]
+    if changed:
+        catalog.upsert(changed)
+    stale = catalog.info("format") != INDEX_FORMAT or not (lexical_dir(settings) / "rows.json").exists()
+    if changed or rebuild or stale:
+        rebuild_side_indexes(settings, catalog, store)
+    catalog.set_info(embedding_model=name, dimension=str(dimension), format=INDEX_FORMAT,
+                     last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    report.total_in_index = catalog.count()
+    catalog.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> list[Paper]:
+    """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one."""
+    existing = {p.id: p for p in catalog.get_many([p.id for p in papers])}
+    merged = []
+    for paper in papers:
+        old = existing.get(paper.id)
+        if old is not None:
+            paper = paper.model_copy(update={
+                "dates": sorted(set(old.dates) | set(paper.dates)),
+                "sources": list(dict.fromkeys([*old.sources, *paper.sources])),
+                "urls": list(dict.fromkeys([*old.urls, *paper.urls])),
+                "authors": list(dict.fromkeys([*old.authors, *paper.authors])),
+            })
+        merged.append(paper)
+    return merged
+
+
+def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str) -> None:
+    """Bulk-load papers with vectors computed elsewhere (benchmarks at scale)."""
+    catalog = Catalog(catalog_path(settings), create=True)
+    store = VectorStore.open(settings, name, int(vectors.shape[1]), create=True)
+    store.upsert([p.id for p in items], vectors, [content_hash(p, name) for p in items],
+                 [date_key(p.date) for p in items])
+    catalog.upsert(items)
+    rebuild_side_indexes(settings, catalog, store)
+    catalog.set_info(embedding_model=name, dimension=str(vectors.shape[1]), format=INDEX_FORMAT,
+                     last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    catalog.close()

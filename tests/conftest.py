@@ -1,0 +1,60 @@
+"""Shared fixtures: one real index of the bundled corpus per test session, fresh state per test.
+
+The index is built with the real embedding model into pytest's cache folder, so a second run re-ingests
+nothing (idempotent ingest) and only checks hashes; every test gets its own DATA_DIR whose `index` points
+at that shared index, so state (SQLite) never leaks between tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from paperbot.app import App
+from paperbot.settings import BUNDLED_CORPUS, Settings
+from retrieval import Retriever
+from retrieval.ingest import ingest
+
+pytest_plugins = ["support.openai_server"]
+
+# Tests must not pick up a developer's .env or real credentials.
+for _var in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "DATA_DIR", "LLM_MODEL"):
+    os.environ.pop(_var, None)
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: no .env file, no LLM, no Discord, unless overridden."""
+    return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def index_dir(pytestconfig: pytest.Config) -> Path:
+    data_dir = Path(pytestconfig.cache.mkdir("paperbot-bundled-index")) if pytestconfig.cache else None
+    assert data_dir is not None
+    ingest([BUNDLED_CORPUS], make_settings(data_dir))
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def retriever(index_dir: Path) -> Retriever:
+    return Retriever.open(make_settings(index_dir))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, index_dir: Path) -> Settings:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "index").symlink_to(index_dir / "index", target_is_directory=True)
+    return make_settings(data_dir)
+
+
+@pytest.fixture
+def app(settings: Settings, retriever: Retriever) -> Iterator[App]:
+    application = App(settings)
+    application.__dict__["retriever"] = retriever  # share the loaded index instead of reopening it
+    yield application
+    if "db" in application.__dict__:
+        application.db.close()

@@ -1,0 +1,79 @@
+"""Server mode: ingest and search against a real `chroma run` on 127.0.0.1 (CHROMA_HOST set)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+
+from paperbot.errors import StoreUnavailableError
+from paperbot.settings import BUNDLED_CORPUS
+from retrieval import Retriever
+from retrieval.ingest import ingest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    assert chroma, "the chroma CLI ships with the chromadb package"
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1) as r:
+                    json.load(r)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("chroma server did not start")
+                time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, chroma_server: int) -> None:
+    settings = make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(sorted(BUNDLED_CORPUS.glob("*.txt"))[0], corpus)
+    report = ingest([corpus], settings)
+    assert report.new == report.papers > 50
+    assert not (settings.index_dir / "chroma").exists(), "server mode must not write an embedded Chroma"
+
+    again = ingest([corpus], settings)
+    assert again.embedded == 0 and again.unchanged == report.papers
+
+    retriever = Retriever.open(settings)
+    assert retriever.stats().store == f"server 127.0.0.1:{chroma_server}"
+    result = retriever.search("a ranking model that scores candidate continuations to improve decoding")
+    assert result.relevant and result.hits[0].title.startswith("RankGen")
+    assert retriever.search("best sourdough recipe").relevant is False
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=free_port())
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"title": "T", "abstract": "An abstract long enough to count as one."}) + "\n")
+    with pytest.raises(StoreUnavailableError, match="127.0.0.1"):
+        ingest([corpus], settings)

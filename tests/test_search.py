@@ -1,0 +1,104 @@
+"""Hybrid search on the real bundled index: relevance verdicts, date filters, bad queries, CLI shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from paperbot.cli import main
+from paperbot.errors import InputError
+from paperbot.models import SearchFilters
+from retrieval import Retriever
+
+OUT_OF_SCOPE = [
+    "best sourdough recipe",
+    "Who won the 2018 football World Cup?",
+    "what's the weather in Paris tomorrow",
+    "how do I change a flat bicycle tyre",
+    "cheap flights to Lisbon in December",
+]
+IN_SCOPE = [
+    "how do I make CLIP handle long captions?",
+    "mixture of experts",
+    "reducing hallucination in large language models",
+    "speculative decoding to speed up inference",
+    "benchmark for code generation",
+]
+
+
+@pytest.mark.parametrize("query", OUT_OF_SCOPE)
+def test_out_of_scope_query_is_flagged_irrelevant(retriever: Retriever, query: str) -> None:
+    assert retriever.search(query).relevant is False
+
+
+@pytest.mark.parametrize("query", IN_SCOPE)
+def test_in_scope_query_is_relevant(retriever: Retriever, query: str) -> None:
+    result = retriever.search(query)
+    assert result.relevant is True and len(result.hits) == 10
+
+
+def test_paraphrased_question_finds_the_paper(retriever: Retriever) -> None:
+    hits = retriever.search("how do I make CLIP handle long captions?", k=5).hits
+    assert any("Long" in h.title and ("CLIP" in h.title or "Text" in h.title) for h in hits), [h.title for h in hits]
+
+
+def test_date_filters_keep_only_papers_listed_in_range(retriever: Retriever) -> None:
+    day = dt.date(2026, 3, 12)
+    result = retriever.search("language model alignment", k=10, filters=SearchFilters(since=day, until=day))
+    assert result.hits
+    for hit in result.hits:
+        paper = retriever.get(hit.id)
+        assert paper is not None and day in paper.dates or (hit.date and hit.date <= day)
+    since = retriever.search("language model alignment", filters=SearchFilters(since=dt.date(2026, 7, 1)))
+    assert since.hits and all(h.date and h.date >= dt.date(2026, 7, 1) for h in since.hits)
+    nothing = retriever.search("language model alignment", filters=SearchFilters(since=dt.date(2030, 1, 1)))
+    assert nothing.hits == [] and nothing.relevant is False
+
+
+def test_empty_query_is_refused_and_huge_query_truncated(retriever: Retriever) -> None:
+    with pytest.raises(InputError, match="empty"):
+        retriever.search("   \n\t ")
+    pasted = retriever.match_titles("RankGen")[0]
+    huge = retriever.search((pasted.abstract + " ") * 10)  # someone pastes a 10,000-character text
+    assert len(pasted.abstract) * 10 > 10_000
+    assert huge.notice and "characters" in huge.notice
+    assert huge.relevant and huge.hits[0].id == pasted.id
+
+
+def test_title_lookup_and_similar(retriever: Retriever) -> None:
+    matches = retriever.match_titles("rankgen")
+    assert matches and matches[0].title.startswith("RankGen")
+    typo = retriever.match_titles("Rankgen improving text generaton")
+    assert typo and typo[0].title.startswith("RankGen")
+    similar = retriever.similar(matches[0].id, k=3)
+    assert len(similar) == 3 and matches[0].id not in {h.id for h in similar}
+    assert len(retriever.match_titles("")) == 25
+
+
+def test_cli_search_json_shape(index_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(index_dir)
+    monkeypatch.setenv("DATA_DIR", str(index_dir))
+    assert main(["search", "--json", "-k", "3", "mixture of experts", "best sourdough recipe"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["query"] for line in lines] == ["mixture of experts", "best sourdough recipe"]
+    assert [line["relevant"] for line in lines] == [True, False]
+    first = lines[0]["results"]
+    assert len(first) == 3 and set(first[0]) == {"id", "title", "score", "date"}
+    assert first[0]["score"] >= first[1]["score"] >= first[2]["score"]
+
+
+def test_cli_search_readable_and_bad_dates(index_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(index_dir)
+    monkeypatch.setenv("DATA_DIR", str(index_dir))
+    assert main(["search", "mixture of experts", "-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert " 1. " in out and " 2. " in out and " 3. " not in out
+    assert main(["search", "x", "--since", "yesterday"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+    assert main(["search", "   "]) == 2
+    assert "empty" in capsys.readouterr().err
