@@ -47,5 +47,5 @@ def configure_logging(level: str = "WARNING", fmt: str = "text") -> None:
     root.setLevel(level)
     # Third-party libraries are chatty at INFO (HTTP requests, telemetry notices); keep them at WARNING
     # unless the user explicitly asked for DEBUG.
-    for noisy in ("httpx", "httpcore", "openai", "chromadb", "discord", "urllib3", "bm25s"):
+    for noisy in ("httpx", "httpx2", "httpcore", "openai", "chromadb", "discord", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)

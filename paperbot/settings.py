@@ -68,6 +68,10 @@ class Settings(BaseSettings):
 
     # Digest
     digest_grace_hours: float = Field(default=6.0, ge=0, le=24)
+    digest_new_days: int | None = Field(
+        default=None, ge=1, le=3_650,
+        description="papers listed within this many days count as new; unset: every unposted paper is new",
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     log_format: Literal["text", "json"] = "text"
@@ -82,7 +86,7 @@ class Settings(BaseSettings):
     def _blank_secret_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("discord_guild_id", mode="before")
+    @field_validator("discord_guild_id", "digest_new_days", mode="before")
     @classmethod
     def _blank_id_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -27,7 +27,7 @@ from retrieval.store import VectorStore
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
 # Bumped whenever the side indexes (BM25 tokens, row-aligned vectors) change shape, so an existing index
 # gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 
 
 class IngestReport(BaseModel):
@@ -123,7 +123,9 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
 
     if todo:
         embedder = embedder or get_embedder(settings)
-        step = 64
+        # Length-sorted chunks pad least: each model batch is padded to its longest member.
+        todo.sort(key=lambda p: len(embedding_text(p)))
+        step = 256
         for start in range(0, len(todo), step):
             chunk = todo[start : start + step]
             vectors = embedder.embed([embedding_text(p) for p in chunk])

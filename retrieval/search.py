@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,20 +49,50 @@ class IndexStats(BaseModel):
     store: str
 
 
-class Retriever:
-    """Read side of the index. Open once and share: the embedding model and BM25 load on open."""
+class _Side:
+    """The in-memory indexes of one ingest: replaced whole when a later ingest lands, never edited, so a
+    search that started on one snapshot finishes on it."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, lexical: LexicalIndex,
-                 rows: DenseRows, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, stamp: str | None) -> None:
+        try:
+            self.lexical = LexicalIndex.load(lexical_dir(settings))
+            self.rows = DenseRows.load(lexical_dir(settings))
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
+        if len(self.rows) != len(self.lexical.ids):
+            raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
+        self.row = {pid: i for i, pid in enumerate(self.lexical.ids)}
+        self.titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()]
+        self.stamp = stamp
+
+
+class Retriever:
+    """Read side of the index. Open once and share: the embedding model and BM25 load on open.
+
+    A long-running process (the bot) sees papers ingested after it started: every few seconds at most, a
+    search checks the catalog's ingest stamp and reloads the side indexes when it changed.
+    """
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self, settings: Settings, catalog: Catalog, store: VectorStore, embedder: Embedder) -> None:
         self.settings = settings
-        self._rows = rows
         self._catalog = catalog
         self._store = store
-        self._lexical = lexical
         self._embedder = embedder
-        self._row = {pid: i for i, pid in enumerate(lexical.ids)}
-        self._titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()]
         self._lock = threading.Lock()  # the catalog's SQLite connection is shared by worker threads
+        self._side = _Side(settings, catalog, catalog.info("last_ingest"))
+        self._checked = time.monotonic()
+
+    def _current(self) -> _Side:
+        if time.monotonic() - self._checked < self.REFRESH_SECONDS:
+            return self._side
+        self._checked = time.monotonic()
+        with self._lock:
+            stamp = self._catalog.info("last_ingest")
+            if stamp != self._side.stamp:
+                self._side = _Side(self.settings, self._catalog, stamp)
+        return self._side
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Retriever:
@@ -73,14 +104,7 @@ class Retriever:
         check_model(catalog, name)
         embedder = embedder or get_embedder(settings)
         store = VectorStore.open(settings, name, dimension or embedder.dimension)
-        try:
-            lexical = LexicalIndex.load(lexical_dir(settings))
-            rows = DenseRows.load(lexical_dir(settings))
-        except (OSError, ValueError, KeyError) as exc:
-            raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
-        if len(rows) != len(lexical.ids):
-            raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
-        return cls(settings, catalog, store, lexical, rows, embedder)
+        return cls(settings, catalog, store, embedder)
 
     # -- search ------------------------------------------------------------------------------------------
     def _clean(self, query: str) -> tuple[str, str | None]:
@@ -93,10 +117,11 @@ class Retriever:
             return cut, f"the query was {len(text):,} characters; only the first {len(cut):,} were used"
         return text, None
 
-    def _allowed(self, filters: SearchFilters | None) -> np.ndarray | None:
+    @staticmethod
+    def _allowed(side: _Side, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or not filters.active:
             return None
-        dates = self._lexical.dates
+        dates = side.lexical.dates
         mask = dates > 0
         if filters.since:
             mask &= dates >= date_key(filters.since)
@@ -104,20 +129,22 @@ class Retriever:
             mask &= dates <= date_key(filters.until)
         return mask
 
-    def _dense(self, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
+    def _dense(self, side: _Side, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
         if allowed is None:
-            return self._store.query(vector, CANDIDATES)
+            return self._store.query(vector, min(CANDIDATES, len(side.lexical.ids)))
         kept = np.flatnonzero(allowed)
         if len(kept) == 0:
             return []
         share = len(kept) / len(allowed)
         if share <= EXACT_SHARE:
-            return [(self._lexical.ids[row], score) for row, score in self._rows.top(vector, kept, CANDIDATES)]
+            return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, kept, CANDIDATES)]
         fetched = self._store.query(vector, min(len(allowed), int(CANDIDATES / share) + CANDIDATES))
-        return [(pid, s) for pid, s in fetched if pid in self._row and allowed[self._row[pid]]][:CANDIDATES]
+        return [(pid, s) for pid, s in fetched if pid in side.row and allowed[side.row[pid]]][:CANDIDATES]
 
-    def _lexical_top(self, query: str, allowed: np.ndarray | None) -> tuple[list[tuple[str, float]], np.ndarray]:
-        scores = self._lexical.scores(query)
+    @staticmethod
+    def _lexical_top(side: _Side, query: str, allowed: np.ndarray | None
+                     ) -> tuple[list[tuple[str, float]], np.ndarray]:
+        scores = side.lexical.scores(query)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         n = min(CANDIDATES, len(scores))
@@ -125,7 +152,7 @@ class Retriever:
             return [], scores
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0], scores
+        return [(side.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0], scores
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         """Ranked hits, best first; `relevant` is False when nothing in the corpus is about the query."""
@@ -143,16 +170,19 @@ class Retriever:
                  ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The dense and BM25 rankings before fusion (for `paperbot eval` ablations)."""
         text, _ = self._clean(query)
-        allowed = self._allowed(filters)
-        return self._dense(self._embedder.embed([text])[0], allowed), self._lexical_top(text, allowed)[0]
+        side = self._current()
+        allowed = self._allowed(side, filters)
+        vector = self._embedder.embed([text])[0]
+        return self._dense(side, vector, allowed), self._lexical_top(side, text, allowed)[0]
 
-    def _fuse(self, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: np.ndarray,
+    @staticmethod
+    def _fuse(side: _Side, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: np.ndarray,
               lexical: list[tuple[str, float]]) -> dict[str, float]:
         pool = list(dict.fromkeys([pid for pid, _ in dense] + [pid for pid, _ in lexical]))
         if not pool:
             return {}
-        rows = np.array([self._row[pid] for pid in pool])
-        cosines = self._rows.cosine(vector, rows)
+        rows = np.array([side.row[pid] for pid in pool])
+        cosines = side.rows.cosine(vector, rows)
         bm25 = lexical_scores[rows]
 
         def z(x: np.ndarray) -> np.ndarray:
@@ -163,14 +193,15 @@ class Retriever:
 
     def _search_vector(self, text: str, vector: np.ndarray, k: int, filters: SearchFilters | None,
                        notice: str | None) -> SearchResult:
-        allowed = self._allowed(filters)
-        dense = self._dense(vector, allowed)
-        lexical, lexical_scores = self._lexical_top(text, allowed)
-        fused = self._fuse(vector, dense, lexical_scores, lexical)
+        side = self._current()
+        allowed = self._allowed(side, filters)
+        dense = self._dense(side, vector, allowed)
+        lexical, lexical_scores = self._lexical_top(side, text, allowed)
+        fused = self._fuse(side, vector, dense, lexical_scores, lexical)
         order = sorted(fused, key=lambda pid: -fused[pid])[:k]
         best_cosine = dense[0][1] if dense else 0.0
         relevant = best_cosine >= RELEVANT_COSINE or (
-            best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and self._lexical.coverage(text) >= 0.5)
+            best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and side.lexical.coverage(text) >= 0.5)
         papers = {p.id: p for p in self.get_many(order)}
         hits = [Hit(id=pid, title=papers[pid].title, score=round(fused[pid], 6), date=papers[pid].date,
                     abstract=papers[pid].abstract, urls=papers[pid].urls) for pid in order if pid in papers]
@@ -194,12 +225,13 @@ class Retriever:
     def match_titles(self, text: str, limit: int = 25) -> list[Paper]:
         """Title lookup for autocomplete and `/paper`: exact, prefix and word matches first, then fuzzy."""
         needle = normalize_title(text)
+        titles = self._current().titles
         if not needle:
-            newest = sorted(self._titles, key=lambda t: (-t[3], t[1]))[:limit]
+            newest = sorted(titles, key=lambda t: (-t[3], t[1]))[:limit]
             return self.get_many([t[0] for t in newest])
         words = needle.split()
         scored: list[tuple[float, str]] = []
-        for pid, _title, norm, _ in self._titles:
+        for pid, _title, norm, _ in titles:
             if norm == needle:
                 score = 4.0
             elif norm.startswith(needle):
@@ -213,7 +245,7 @@ class Retriever:
             scored.append((score, pid))
         if len(scored) < limit:
             taken = {pid for _, pid in scored}
-            normalized = {norm: pid for pid, _, norm, _ in self._titles if pid not in taken}
+            normalized = {norm: pid for pid, _, norm, _ in titles if pid not in taken}
             for norm in difflib.get_close_matches(needle, list(normalized), n=limit - len(scored), cutoff=0.6):
                 scored.append((difflib.SequenceMatcher(None, needle, norm).ratio(), normalized[norm]))
         scored.sort(key=lambda s: -s[0])
@@ -224,7 +256,8 @@ class Retriever:
         vector = self._store.vectors([paper_id]).get(paper_id)
         if vector is None:
             return []
-        neighbours = [(pid, s) for pid, s in self._store.query(vector, k + 1) if pid != paper_id][:k]
+        wanted = min(k + 1, len(self._current().lexical.ids))
+        neighbours = [(pid, s) for pid, s in self._store.query(vector, wanted) if pid != paper_id][:k]
         papers = {p.id: p for p in self.get_many([pid for pid, _ in neighbours])}
         return [Hit(id=pid, title=papers[pid].title, score=round(s, 4), date=papers[pid].date,
                     abstract=papers[pid].abstract, urls=papers[pid].urls)

@@ -127,8 +127,12 @@ class VectorStore:
         return int(self._call("count", self._collection.count))
 
     def query(self, vector: np.ndarray, n: int, ids: Sequence[str] | None = None) -> list[tuple[str, float]]:
-        """(id, cosine similarity) nearest first; restricted to `ids` when given (exact over that subset)."""
-        n = min(n, len(ids) if ids is not None else self.count())
+        """(id, cosine similarity) nearest first; restricted to `ids` when given (exact over that subset).
+
+        `n` must not exceed the number of stored vectors (the caller knows it; asking Chroma costs a call).
+        """
+        if ids is not None:
+            n = min(n, len(ids))
         if n <= 0:
             return []
         kwargs: dict[str, Any] = {"query_embeddings": vector.reshape(1, -1), "n_results": n, "include": ["distances"]}

@@ -1,6 +1,6 @@
 """One SQLite file, schema managed by numbered migrations in `storage/migrations/NNNN_name.sql`.
 
-Each migration runs once, in order, inside a transaction; `PRAGMA user_version` records the last applied.
+Each migration runs once, in order, inside a transaction; `schema_migrations` records which ran.
 Modules that own tables (feedback, memory, digests) take a `Database` and keep their SQL to themselves.
 """
 
@@ -43,21 +43,27 @@ class Database:
         self._lock = threading.RLock()
         self.migrate()
 
-    @property
-    def version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+    def applied(self) -> set[str]:
+        return {row[0] for row in self._conn.execute("SELECT name FROM schema_migrations")}
 
     def migrate(self) -> None:
+        """Apply every migration file not applied yet, each in its own transaction.
+
+        Applied migrations are recorded by file name, not by a high-water mark, so a migration numbered
+        below one already applied (two branches adding tables at once) still runs.
+        """
         with self._lock:
-            current = self.version
-            for number, name, sql in _migrations():
-                if number <= current:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                               "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
+            done = self.applied()
+            for _number, name, sql in _migrations():
+                if name in done:
                     continue
                 try:
                     self._conn.execute("BEGIN IMMEDIATE")
                     for statement in _split_sql(sql):
                         self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {number}")
+                    self._conn.execute("INSERT INTO schema_migrations(name) VALUES (?)", (name,))
                     self._conn.execute("COMMIT")
                 except sqlite3.DatabaseError as exc:
                     self._conn.execute("ROLLBACK")

@@ -140,3 +140,17 @@ def test_bad_setting_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("CHROMA_PORT", "99999")
     assert main(["search", "x"]) == 2
     assert "CHROMA_PORT" in capsys.readouterr().err
+
+
+def test_a_running_retriever_sees_papers_ingested_after_it_opened(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path / "data")
+    ingest([write_corpus(tmp_path / "day1", {"Paper A": ABSTRACT})], settings)
+    retriever = Retriever.open(settings)  # e.g. the bot, started before the next day's pages arrive
+    monkeypatch.setattr(Retriever, "REFRESH_SECONDS", 0.0)
+    later = ("Sparse mixture of experts routing for efficient transformers: a router picks two experts per "
+             "token, cutting compute while keeping quality on language modelling benchmarks.")
+    ingest([write_corpus(tmp_path / "day2", {"Routing Tokens to Experts": later})], settings)
+    result = retriever.search("mixture of experts routing")
+    assert result.hits[0].title == "Routing Tokens to Experts"
+    assert [p.title for p in retriever.match_titles("routing tokens")] == ["Routing Tokens to Experts"]

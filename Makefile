@@ -1,0 +1,37 @@
+# PaperBot developer entry points. Only python3 is needed: `make run` creates .venv and installs into it.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lint bench bench-discord clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+# Build the index from the bundled corpus (idempotent: seconds after the first time), then start PaperBot:
+# the Discord bot with DISCORD_TOKEN set, otherwise the local console.
+run: setup
+	$(BIN)/paperbot ingest
+	$(BIN)/paperbot run
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy paperbot retrieval answer prompts storage digest bot
+
+bench: setup
+	$(BIN)/paperbot bench
+
+bench-discord: setup
+	$(BIN)/python benchmarks/discord_ack.py
+
+clean:
+	rm -rf $(VENV) data/index data/state.sqlite3* .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,443 @@
+"""The answer engine: question -> retrieval -> packed sources -> LLM -> verified citations -> Answer.
+
+One object serves the Discord bot, the console, the CLI and the digest. It never raises because of the LLM:
+any failure (no endpoint, timeout, refused connection, 5xx after retries, garbage, an answer citing nothing
+real) gives an extractive answer whose `fallback_reason` says why. It raises `InputError` only for a
+question with nothing to search for (empty, whitespace, only emoji or mentions).
+
+Answer text conventions (callers rely on them):
+- `answer.answer` holds [n] markers, one number per marker ("[1][3]"), numbered 1.. in order of first use;
+  the numbered titles are NOT appended: callers render them from `answer.citations` (n, title, quote).
+- `stream()` yields the answer text so far (cumulative, already cleaned of invalid markers and renumbered,
+  so it can replace a Discord message as is), then the final `Answer`. The final text may differ from the
+  last partial (an extractive fallback replaces an answer that cited nothing): always render the `Answer`.
+- `overview()` keeps the numbering of the papers passed in ([3] is the third paper of the digest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
+
+from answer import extractive
+from answer.briefs import PhraseFrequency, clean_tldr, extractive_overview, key_line, tldr_supported
+from answer.citations import Verified, best_quote, citing_sentences, key_sentence, verify
+from answer.context import ContextTooSmall, Packed, Packer, Source
+from answer.followup import (
+    FollowUp,
+    clean_rewrite,
+    references_note,
+    render_turns,
+    resolve,
+    standalone_query,
+)
+from answer.llm import Completion, LLMClient, LLMError, StreamResult
+from answer.text import content_terms, defang_mentions, neutralise, one_line, shorten, strip_mentions
+from answer.tokens import TokenCounter
+from paperbot.errors import InputError
+from paperbot.models import Answer, Citation, Hit, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
+from paperbot.settings import Settings
+from prompts import Prompts
+from retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+NO_LLM = "no LLM endpoint is configured"
+NO_CITATION = "the LLM's answer cited none of the sources"
+MAX_SOURCES = 6
+PROMPT_TURNS = 3
+REWRITE_TOKENS = 64
+REWRITE_TIMEOUT = 10.0
+TLDR_TOKENS = 80
+TLDR_ABSTRACT_TOKENS = 700
+
+
+class Engine:
+    def __init__(self, settings: Settings, retriever: Retriever) -> None:
+        self.settings = settings
+        self.retriever = retriever
+        self.prompts = Prompts(settings.prompts_dir)
+        self.counter = TokenCounter.for_model(settings.llm_model)
+        self.llm = LLMClient(settings) if settings.llm_configured else None
+        window = settings.llm_context_window
+        self.answer_tokens = settings.llm_max_answer_tokens
+        if self.answer_tokens > window // 2:
+            # A reply budget eating most of the window leaves no room for sources; keep the request valid.
+            self.answer_tokens = max(16, window // 4)
+            log.warning("LLM_MAX_ANSWER_TOKENS too large for LLM_CONTEXT_WINDOW; using %d", self.answer_tokens,
+                        extra={"context_window": window, "max_answer_tokens": settings.llm_max_answer_tokens})
+        self.packer = Packer(self.prompts, self.counter, window - self.answer_tokens)
+        self._phrase_frequency: PhraseFrequency | None = None
+
+    # --- state the bot and benchmarks read -----------------------------------------------------------------
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm is not None
+
+    @property
+    def llm_busy(self) -> bool:
+        """Every LLM slot is taken: a new question would wait; the bot tells the user to retry."""
+        return self.llm is not None and self.llm.busy
+
+    @property
+    def llm_in_flight(self) -> int:
+        return self.llm.in_flight if self.llm else 0
+
+    @property
+    def llm_max_in_flight(self) -> int:
+        """The most LLM calls ever in flight at once (never above `llm_max_concurrency`)."""
+        return self.llm.max_in_flight if self.llm else 0
+
+    async def aclose(self) -> None:
+        if self.llm is not None:
+            await self.llm.aclose()
+
+    # --- questions -----------------------------------------------------------------------------------------
+
+    async def answer(self, question: str, history: list[Turn] | None = None,
+                     filters: SearchFilters | None = None) -> Answer:
+        async with aclosing(self._run(question, history, filters, stream=False)) as items:
+            async for item in items:
+                if isinstance(item, Answer):
+                    return item
+        raise AssertionError("the engine produced no answer")
+
+    async def stream(self, question: str, history: list[Turn] | None = None,
+                     filters: SearchFilters | None = None) -> AsyncIterator[str | Answer]:
+        """Cumulative partial answer texts while the LLM writes, then the final Answer (see module doc)."""
+        async with aclosing(self._run(question, history, filters, stream=self.settings.llm_stream)) as items:
+            async for item in items:
+                yield item
+
+    async def _run(self, raw_question: str, history: list[Turn] | None, filters: SearchFilters | None,
+                   *, stream: bool) -> AsyncGenerator[str | Answer, None]:
+        run = _Run(time.perf_counter())
+        question, run.notice = prepare_question(raw_question, self.settings.max_question_chars)
+        followup = resolve(question, history)
+        carried = await self._carried(followup, run)
+        query = search_text(question)
+        if followup.is_followup:
+            query = await self._standalone(question, followup, carried, history or [], run)
+        started = time.perf_counter()
+        result = await asyncio.to_thread(self.retriever.search, query, self.settings.search_default_k, filters)
+        run.retrieval_ms += _ms(started)
+
+        sources = self._sources(result, followup, carried)
+        if not sources:
+            yield self._abstain(question, result, run, filters)
+            return
+        focus = [s for s in sources if s.carried and s.id in followup.referenced_ids]
+        if self.llm is None:
+            yield self._extractive(question, sources, NO_LLM, run, focus=focus)
+            return
+
+        conversation = ""
+        if followup.is_followup and history:
+            conversation = self.prompts.render("conversation", turns=render_turns(history, PROMPT_TURNS))
+        try:
+            packed = self.packer.pack(
+                "answer", sources, system=self.prompts.template("system"),
+                values={"question": neutralise(question), "conversation": conversation,
+                        "references": references_note(followup)},
+                optional=("conversation", "references"), shrinkable="question")
+        except ContextTooSmall as exc:
+            yield self._extractive(question, sources, str(exc), run, focus=focus)
+            return
+        run.sources_sent, run.sources_dropped = len(packed.sources), len(packed.dropped)
+        if packed.question_cut:
+            run.notice = " ".join(filter(None, [run.notice, "Your question was shortened to fit the model's "
+                                                "context window."]))
+
+        started = time.perf_counter()
+        try:
+            if stream:
+                partials = StreamResult()
+                valid = {s.n for s in packed.sources}
+                shown = ""
+                async with aclosing(self.llm.stream(packed.messages, self.answer_tokens, partials)) as deltas:
+                    async for _delta in deltas:
+                        partial = defang_mentions(verify(partials.text, valid, partial=True).text)
+                        if len(partial) > len(shown):  # a marker being hidden must not shrink the text
+                            shown = partial
+                            yield partial
+                completion = Completion(partials.text, partials.usage, partials.finish_reason)
+            else:
+                completion = await self.llm.complete(packed.messages, self.answer_tokens)
+        except LLMError as exc:
+            run.llm_ms += _ms(started)
+            yield self._extractive(question, sources, exc.reason, run, focus=focus)
+            return
+        run.llm_ms += _ms(started)
+        run.add_usage(completion.usage, packed.prompt_tokens, completion.text, self.counter)
+        yield self._grounded(question, completion, packed, sources, run, focus)
+
+    # --- the pieces ----------------------------------------------------------------------------------------
+
+    async def _carried(self, followup: FollowUp, run: _Run) -> list[Paper]:
+        if not followup.is_followup or not followup.carried:
+            return []
+        started = time.perf_counter()
+        papers = await asyncio.to_thread(self.retriever.get_many, followup.carried)
+        run.retrieval_ms += _ms(started)
+        return papers
+
+    async def _standalone(self, question: str, followup: FollowUp, carried: list[Paper], history: list[Turn],
+                          run: _Run) -> str:
+        titles = {p.id: p.title for p in carried}
+        fallback = search_text(standalone_query(question, followup, titles))
+        if self.llm is None:
+            return fallback
+        papers = "\n".join(f"[{followup.carried.index(p.id) + 1}] {neutralise(one_line(p.title))}"
+                           for p in carried)
+        prompt = self.prompts.render("followup", turns=render_turns(history, PROMPT_TURNS, 300),
+                                     papers=papers or "(none)", question=neutralise(question))
+        messages = [{"role": "user", "content": prompt}]
+        started = time.perf_counter()
+        try:
+            completion = await self.llm.complete(messages, REWRITE_TOKENS,
+                                                 timeout=min(REWRITE_TIMEOUT, self.llm.timeout), retries=0)
+        except LLMError as exc:
+            log.info("follow-up rewrite failed; using the deterministic one", extra={"reason": exc.reason})
+            return fallback
+        finally:
+            run.llm_ms += _ms(started)
+        run.add_usage(completion.usage, self.counter.count_messages(messages), completion.text, self.counter)
+        rewritten = clean_rewrite(completion.text)
+        return search_text(rewritten) if rewritten else fallback
+
+    def _sources(self, result: SearchResult, followup: FollowUp, carried: list[Paper]) -> list[Source]:
+        """Numbered sources, best first: papers named in a follow-up, the rest of the papers cited last time
+        (both keeping the numbers the user saw), then new hits."""
+        by_id = {p.id: p for p in carried}
+        kept: list[Source] = []
+        for paper_id in followup.referenced_ids + followup.carried:
+            paper = by_id.get(paper_id)
+            if paper is not None and all(s.id != paper_id for s in kept):
+                kept.append(Source(n=followup.carried.index(paper_id) + 1, id=paper.id, title=paper.title,
+                                   abstract=paper.abstract, date=paper.date, urls=tuple(paper.urls),
+                                   carried=True))
+        if not result.relevant:
+            return kept
+        room = max(2, MAX_SOURCES - len(kept)) if kept else MAX_SOURCES
+        next_n = len(followup.carried) + 1 if kept else 1
+        for hit in result.hits:
+            if room == 0:
+                break
+            if hit.id in by_id or not hit.abstract.strip():
+                continue
+            kept.append(Source(n=next_n, id=hit.id, title=hit.title, abstract=hit.abstract, date=hit.date,
+                               urls=tuple(hit.urls)))
+            next_n += 1
+            room -= 1
+        return kept
+
+    def _grounded(self, question: str, completion: Completion, packed: Packed, sources: list[Source],
+                  run: _Run, focus: list[Source]) -> Answer:
+        valid = {s.n: s for s in packed.sources}
+        verified = verify(completion.text, valid)
+        run.invalid = verified.removed
+        if not verified.order:
+            return self._extractive(question, sources, NO_CITATION, run, focus=focus)
+        citations = self._citations(verified, valid)
+        return self._finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
+                                   citations=citations), run)
+
+    def _citations(self, verified: Verified, sources: dict[int, Source], renumbered: bool = True) -> list[Citation]:
+        claims = citing_sentences(verified.text)
+        citations = []
+        for new, old in enumerate(verified.order, start=1):
+            source = sources[old]
+            n = new if renumbered else old
+            quote = best_quote(claims.get(n, []), source.abstract, source.shown)
+            citations.append(_citation(n, source, quote))
+        return citations
+
+    def _extractive(self, question: str, sources: list[Source], reason: str, run: _Run,
+                    focus: list[Source] | None = None) -> Answer:
+        extract = extractive.build(question, focus or sources, reason, focus=bool(focus))
+        if not extract.cited:
+            return self._finish(Answer(question=question, mode="extractive", fallback_reason=reason,
+                                       answer=f"The papers found have no abstract text to quote ({reason})."),
+                                run)
+        citations = [_citation(n, source, quote) for n, (source, quote) in enumerate(extract.cited, start=1)]
+        answer = Answer(question=question, answer=extract.text, mode="extractive", fallback_reason=reason,
+                        citations=citations)
+        return self._finish(answer, run)
+
+    def _abstain(self, question: str, result: SearchResult, run: _Run, filters: SearchFilters | None) -> Answer:
+        nearest = _close_hits(question, result.hits)
+        text = "The corpus has no paper about this, so there is nothing to answer from."
+        if filters is not None and filters.active:
+            span = " and ".join(part for part in (
+                f"since {filters.since.isoformat()}" if filters.since else "",
+                f"until {filters.until.isoformat()}" if filters.until else "") if part)
+            text = (f"No paper listed {span} is about this, so there is nothing to answer from "
+                    "(try a wider date range).")
+        if nearest:
+            lines = "\n".join(f"- {defang_mentions(one_line(h.title))}"
+                              + (f" ({h.date.isoformat()})" if h.date else "") for h in nearest)
+            text += f"\nThe closest titles, in case one of them is what you meant:\n{lines}"
+        return self._finish(Answer(question=question, answer=text, mode="abstain", nearest=nearest), run)
+
+    def _finish(self, answer: Answer, run: _Run) -> Answer:
+        answer.notice = run.notice
+        answer.usage = run.usage
+        answer.invalid_citations_removed = run.invalid
+        answer.timings_ms = Timings(retrieval=round(run.retrieval_ms, 2), llm=round(run.llm_ms, 2),
+                                    total=round(_ms(run.started), 2))
+        log.info("answer", extra={
+            "mode": answer.mode, "fallback_reason": answer.fallback_reason, "model": self.settings.llm_model
+            if self.llm else None, "question_chars": len(answer.question), "citations": len(answer.citations),
+            "invalid_citations_removed": run.invalid, "sources_sent": run.sources_sent,
+            "sources_dropped": run.sources_dropped, "prompt_tokens": run.usage.prompt_tokens,
+            "completion_tokens": run.usage.completion_tokens, "retrieval_ms": answer.timings_ms.retrieval,
+            "llm_ms": answer.timings_ms.llm, "total_ms": answer.timings_ms.total})
+        return answer
+
+    # --- the digest ----------------------------------------------------------------------------------------
+
+    async def overview(self, papers: list[Paper]) -> Answer:
+        """2-3 sentences on the themes of `papers`, citing [n] = the n-th paper given; extractive fallback."""
+        run = _Run(time.perf_counter())
+        label = f"Themes of {len(papers)} papers"
+        sources = [Source(n=i, id=p.id, title=p.title, abstract=p.abstract, date=p.date, urls=tuple(p.urls))
+                   for i, p in enumerate(papers, start=1)]
+        if not sources:
+            return self._finish(Answer(question=label, answer="No papers to summarise.", mode="abstain"), run)
+        reason = NO_LLM
+        if self.llm is not None:
+            started = time.perf_counter()
+            try:
+                packed = self.packer.pack("overview", sources, system=self.prompts.template("system"),
+                                          values={"count": str(len(sources))})
+                completion = await self.llm.complete(packed.messages, self.answer_tokens)
+                run.add_usage(completion.usage, packed.prompt_tokens, completion.text, self.counter)
+                valid = {s.n: s for s in packed.sources}
+                verified = verify(completion.text, valid, renumber=False)
+                run.invalid = verified.removed
+                if verified.order:
+                    run.llm_ms += _ms(started)
+                    citations = sorted(self._citations(verified, valid, renumbered=False), key=lambda c: c.n)
+                    return self._finish(Answer(question=label, answer=defang_mentions(verified.text), mode="llm",
+                                               citations=citations), run)
+                reason = NO_CITATION
+            except LLMError as exc:
+                reason = exc.reason
+            except ContextTooSmall as exc:
+                reason = str(exc)
+            run.llm_ms += _ms(started)
+        text, cited = extractive_overview(sources, await self._corpus_phrases())
+        by_n = {s.n: s for s in sources}
+        citations = [_citation(n, by_n[n], key_sentence(by_n[n].abstract)) for n in cited]
+        return self._finish(Answer(question=label, answer=defang_mentions(text), mode="extractive",
+                                   fallback_reason=reason, citations=citations), run)
+
+    async def tldr(self, paper: Paper) -> str:
+        """One line for the digest: the LLM's, if every word of it is backed by the abstract, else the
+        abstract's key sentence. Never raises."""
+        if self.llm is not None and paper.abstract.strip():
+            abstract = self.counter.truncate(paper.abstract, TLDR_ABSTRACT_TOKENS)
+            prompt = self.prompts.render("tldr", title=neutralise(one_line(paper.title)),
+                                         abstract=neutralise(abstract))
+            try:
+                completion = await self.llm.complete([{"role": "user", "content": prompt}], TLDR_TOKENS)
+            except LLMError as exc:
+                log.info("tldr fell back to the key sentence", extra={"paper": paper.id, "reason": exc.reason})
+            else:
+                line = clean_tldr(completion.text)
+                if tldr_supported(line, paper.title, paper.abstract):
+                    return defang_mentions(line)
+                log.info("tldr not supported by the abstract; using the key sentence", extra={"paper": paper.id})
+        return defang_mentions(key_line(paper.title, paper.abstract))
+
+
+    async def _corpus_phrases(self) -> PhraseFrequency | None:
+        """Phrase frequencies over the whole corpus, computed once (a theme must be rarer than everyday
+        vocabulary); None if the corpus cannot be listed, and the digest's own papers are used instead."""
+        if self._phrase_frequency is None:
+            try:
+                papers = await asyncio.to_thread(self.retriever.papers)
+            except Exception as exc:  # the overview must not fail because the listing did
+                log.warning("corpus listing failed; themes from the digest's papers only",
+                            extra={"error": str(exc)})
+                return None
+            self._phrase_frequency = await asyncio.to_thread(
+                PhraseFrequency, [f"{p.title} {p.abstract}" for p in papers])
+        return self._phrase_frequency
+
+
+class _Run:
+    """What one answer accumulates on its way: timings, usage, notices."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.retrieval_ms = 0.0
+        self.llm_ms = 0.0
+        self.usage = Usage()
+        self.notice: str | None = None
+        self.invalid = 0
+        self.sources_sent = 0
+        self.sources_dropped = 0
+
+    def add_usage(self, reported: Usage | None, prompt_tokens: int, text: str, counter: TokenCounter) -> None:
+        usage = reported or Usage(prompt_tokens=prompt_tokens, completion_tokens=counter.count(text))
+        self.usage = Usage(prompt_tokens=self.usage.prompt_tokens + usage.prompt_tokens,
+                           completion_tokens=self.usage.completion_tokens + usage.completion_tokens)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _citation(n: int, source: Source, quote: str) -> Citation:
+    return Citation(n=n, id=source.id, title=source.title, quote=quote, urls=list(source.urls), date=source.date)
+
+
+def _close_hits(question: str, hits: list[Hit], limit: int = 3) -> list[Hit]:
+    """Hits sharing at least half of the question's content words: worth offering as "did you mean"."""
+    terms = set(content_terms(question))
+    if not terms:
+        return []
+    need = max(1, math.ceil(len(terms) / 2))
+    close = [h for h in hits if len(terms & set(content_terms(f"{h.title} {h.abstract}"))) >= need]
+    return close[:limit]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def prepare_question(raw: str | None, max_chars: int) -> tuple[str, str | None]:
+    """The question as the engine uses it, and a notice for the user if it was shortened.
+
+    Mentions are removed (they name nobody in the corpus and must not be echoed), control characters
+    dropped, whitespace collapsed; over `max_chars` it is cut at a word boundary.
+    """
+    if raw is None or not raw.strip():
+        raise InputError("Ask a question: the message was empty.")
+    text = _CONTROL.sub(" ", raw).strip()
+    notice = None
+    if len(text) > max_chars:
+        cut = text[:max_chars]
+        cut = cut.rsplit(None, 1)[0] if " " in cut[max_chars // 2:] else cut
+        notice = (f"Your question was {len(text):,} characters long; only the first {len(cut):,} were used "
+                  f"(the limit is {max_chars:,}).")
+        text = cut
+    text = re.sub(r"[ \t]+", " ", strip_mentions(text))
+    text = re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
+    if not any(ch.isalnum() for ch in text):
+        raise InputError("There is nothing to search for in that question: ask it in words, for example "
+                         "\"Which papers are about mixture of experts?\"")
+    return text, notice
+
+
+def search_text(question: str) -> str:
+    """The question as a search query: markdown and code-fence punctuation removed, one line."""
+    text = re.sub(r"```[A-Za-z0-9_+-]*|[`*_~>#|]+", " ", question)
+    return shorten(text, 1000)
+

@@ -1,0 +1,282 @@
+"""The LLM client: any OpenAI-compatible chat-completions endpoint through `openai.AsyncOpenAI`.
+
+What this adds to the openai client:
+- a cap on concurrent calls (a semaphore held for the whole call, retries included), with counters of the
+  calls in flight and the most ever in flight, so the bot can say "busy, retry" and a benchmark can prove
+  the cap held;
+- retries with exponential backoff and jitter on 429, 5xx and failed connections, honouring Retry-After (the
+  client's own retries are off so there is one policy). A timeout is not retried: it has already cost the
+  user the whole `llm_timeout_seconds`;
+- one deadline per attempt covering the whole response, streams included (httpx's timeout is per read, so a
+  server trickling bytes could otherwise hold a call forever);
+- every failure becomes `LLMError` with a short reason written for the user ("the LLM did not answer within
+  60 s"), which the engine shows when it falls back to an extractive answer.
+
+The AsyncOpenAI client and the semaphore belong to one event loop; they are rebuilt if the engine is used
+from another loop (the CLI and tests run several `asyncio.run`s in one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import openai
+
+from paperbot.models import Usage
+from paperbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Servers that need no key (Ollama, vLLM, llama.cpp) still get one: the openai client insists on a value.
+PLACEHOLDER_KEY = "not-needed"
+BACKOFF_INITIAL = 0.5
+BACKOFF_MAX = 8.0
+RETRY_AFTER_MAX = 30.0
+
+
+class LLMError(Exception):
+    """The endpoint gave no usable answer; `reason` says why in words for the user."""
+
+    def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass
+class Completion:
+    text: str
+    usage: Usage | None  # None when the endpoint did not report it
+    finish_reason: str | None = None
+
+
+@dataclass
+class StreamResult:
+    """Filled in by `LLMClient.stream` once the stream ends."""
+
+    text: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+class LLMClient:
+    def __init__(self, settings: Settings) -> None:
+        self.model = settings.llm_model
+        self.temperature = settings.llm_temperature
+        self.timeout = settings.llm_timeout_seconds
+        self.retries = settings.llm_retries
+        self.max_concurrency = settings.llm_max_concurrency
+        self.base_url = settings.openai_base_url or DEFAULT_BASE_URL
+        self._api_key = (settings.openai_api_key.get_secret_value() if settings.openai_api_key
+                         else PLACEHOLDER_KEY)
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: openai.AsyncOpenAI | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def endpoint(self) -> str:
+        """Where calls go, for messages and logs (scheme and host only: a URL may carry credentials)."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+    @property
+    def busy(self) -> bool:
+        return self.in_flight >= self.max_concurrency
+
+    def _bind(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._client is None or self._semaphore is None:
+            self._loop = loop
+            self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
+                                              timeout=self.timeout, max_retries=0)
+            self._semaphore = asyncio.Semaphore(self.max_concurrency)
+        return self._client, self._semaphore
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()
+
+    def _params(self, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+        return {"model": self.model, "messages": messages, "temperature": self.temperature,
+                "max_tokens": max_tokens}
+
+    async def complete(self, messages: list[dict[str, str]], max_tokens: int, *, timeout: float | None = None,
+                       retries: int | None = None) -> Completion:
+        """One chat completion; `timeout` and `retries` override the settings for this call."""
+        timeout = self.timeout if timeout is None else timeout
+        retries = self.retries if retries is None else retries
+        client, semaphore = self._bind()
+        async with semaphore:
+            self._enter()
+            try:
+                attempt = 0
+                while True:
+                    try:
+                        async with asyncio.timeout(timeout):
+                            response = await client.chat.completions.create(**self._params(messages, max_tokens),
+                                                                            timeout=timeout)
+                        return _completion(response)
+                    except Exception as exc:
+                        error = self._classify(exc, timeout)
+                        if not error.retryable or attempt >= retries:
+                            raise error from exc
+                    attempt += 1
+                    await self._backoff(attempt, error)
+            finally:
+                self._leave()
+
+    async def stream(self, messages: list[dict[str, str]], max_tokens: int,
+                     result: StreamResult) -> AsyncGenerator[str, None]:
+        """Text deltas as they arrive; `result` holds the whole text and usage at the end.
+
+        A failure before the first delta is retried like `complete`; after it, the partial answer cannot be
+        taken back, so the error is raised to the caller. The deadline counts only time spent waiting for the
+        endpoint, not time the consumer spends between deltas (editing a Discord message, say), and it is
+        never active across a `yield`, where it would cancel the consumer instead.
+        """
+        client, semaphore = self._bind()
+        async with semaphore:
+            self._enter()
+            try:
+                attempt = 0
+                while True:
+                    started = False
+                    try:
+                        async for delta in self._stream_once(client, messages, max_tokens, result):
+                            started = True
+                            yield delta
+                        if not result.text.strip():
+                            raise LLMError("the LLM returned an empty answer")
+                        return
+                    except Exception as exc:
+                        error = self._classify(exc, self.timeout)
+                        if started or not error.retryable or attempt >= self.retries:
+                            raise error from exc
+                    attempt += 1
+                    result.text = ""
+                    await self._backoff(attempt, error)
+            finally:
+                self._leave()
+
+    async def _stream_once(self, client: openai.AsyncOpenAI, messages: list[dict[str, str]], max_tokens: int,
+                           result: StreamResult) -> AsyncGenerator[str, None]:
+        loop = asyncio.get_running_loop()
+        remaining = self.timeout
+        started = loop.time()
+        async with asyncio.timeout(remaining):
+            response = await client.chat.completions.create(
+                **self._params(messages, max_tokens), stream=True, stream_options={"include_usage": True})
+        remaining -= loop.time() - started
+        chunks = response.__aiter__()
+        try:
+            while True:
+                started = loop.time()
+                try:
+                    async with asyncio.timeout(max(remaining, 0.001)):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                remaining -= loop.time() - started
+                if chunk.usage is not None:
+                    result.usage = Usage(prompt_tokens=chunk.usage.prompt_tokens or 0,
+                                         completion_tokens=chunk.usage.completion_tokens or 0)
+                for choice in chunk.choices or []:
+                    if choice.finish_reason:
+                        result.finish_reason = choice.finish_reason
+                    delta = choice.delta.content if choice.delta else None
+                    if delta:
+                        result.text += delta
+                        yield delta
+        finally:
+            await response.close()
+
+    def _enter(self) -> None:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        self.in_flight -= 1
+
+    async def _backoff(self, attempt: int, error: LLMError) -> None:
+        if error.retry_after is not None:
+            delay = error.retry_after
+        else:
+            delay = min(BACKOFF_INITIAL * 2 ** (attempt - 1), BACKOFF_MAX) * (1 - 0.25 * random.random())
+        log.info("llm retry", extra={"attempt": attempt, "delay_s": round(delay, 2), "reason": error.reason})
+        await asyncio.sleep(delay)
+
+    def _classify(self, exc: Exception, timeout: float) -> LLMError:
+        """Cancellation is not an Exception and never reaches here: it propagates to the caller."""
+        if isinstance(exc, LLMError):
+            return exc
+        if isinstance(exc, TimeoutError | openai.APITimeoutError):
+            return LLMError(f"the LLM did not answer within {timeout:g} s")
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMError(f"could not reach the LLM endpoint at {self.endpoint}", retryable=True)
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            retry_after = _retry_after(exc.response.headers if exc.response is not None else None)
+            if status == 429:
+                if retry_after is not None and retry_after > RETRY_AFTER_MAX:
+                    return LLMError("the LLM endpoint is rate-limiting requests (HTTP 429)")
+                return LLMError("the LLM endpoint is rate-limiting requests (HTTP 429)", retryable=True,
+                                retry_after=retry_after)
+            if status >= 500:
+                return LLMError(f"the LLM endpoint failed (HTTP {status})", retryable=True,
+                                retry_after=retry_after if retry_after is not None and
+                                retry_after <= RETRY_AFTER_MAX else None)
+            if status in (401, 403):
+                return LLMError(f"the LLM endpoint refused the API key (HTTP {status})")
+            if status == 404:
+                return LLMError(f"the LLM endpoint has no model {self.model!r} or no chat API (HTTP 404)")
+            return LLMError(f"the LLM endpoint rejected the request (HTTP {status})")
+        if isinstance(exc, openai.APIResponseValidationError | ValueError | TypeError | KeyError | AttributeError):
+            return LLMError("the LLM returned a malformed reply")
+        if isinstance(exc, openai.OpenAIError):
+            return LLMError(f"the LLM call failed ({type(exc).__name__})")
+        log.warning("unexpected LLM client error", exc_info=exc)
+        return LLMError(f"the LLM call failed ({type(exc).__name__})")
+
+
+def _retry_after(headers: Any) -> float | None:
+    if headers is None:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if seconds >= 0:
+            return seconds
+    return None
+
+
+def _completion(response: Any) -> Completion:
+    if not isinstance(response, openai.types.chat.ChatCompletion):
+        # The client returns the raw body when it is not an object (a JSON string, a list).
+        raise LLMError("the LLM returned a malformed reply")
+    if not response.choices:
+        raise LLMError("the LLM returned no answer (empty choices)")
+    choice = response.choices[0]
+    text = (choice.message.content if choice.message else None) or ""
+    if not text.strip():
+        raise LLMError("the LLM returned an empty answer")
+    usage = None
+    if response.usage is not None:
+        usage = Usage(prompt_tokens=response.usage.prompt_tokens or 0,
+                      completion_tokens=response.usage.completion_tokens or 0)
+    return Completion(text=text, usage=usage, finish_reason=choice.finish_reason)

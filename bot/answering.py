@@ -1,0 +1,127 @@
+"""Getting an answer from the engine onto Discord: streamed progress, then the final answer with its buttons.
+
+Used by /ask (an interaction) and by DMs and threads (plain channel messages); a `Surface` hides which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+import discord
+
+from bot.formatting import NO_MENTIONS, Outgoing
+from bot.limits import EditThrottle
+from bot.render import answer_messages, partial_message
+from bot.replies import deliver, embeds_allowed, send_messages, show_partial
+from bot.views import answer_view
+from paperbot.models import Answer, SearchFilters, Turn
+from storage.feedback import Surface as SurfaceName
+
+if TYPE_CHECKING:
+    from bot.client import PaperBotCore
+
+log = logging.getLogger(__name__)
+
+STREAM_EDIT_INTERVAL = 1.0
+
+
+class Surface(Protocol):
+    embeds: bool
+
+    async def partial(self, message: Outgoing) -> None: ...
+
+    async def final(self, messages: Sequence[Outgoing], view: discord.ui.View | None) -> None: ...
+
+
+class InteractionSurface:
+    def __init__(self, interaction: discord.Interaction[Any]) -> None:
+        self.interaction = interaction
+        self.embeds = embeds_allowed(interaction)
+
+    async def partial(self, message: Outgoing) -> None:
+        await show_partial(self.interaction, message)
+
+    async def final(self, messages: Sequence[Outgoing], view: discord.ui.View | None) -> None:
+        await deliver(self.interaction, messages, view=view)
+
+
+class ChannelSurface:
+    """A DM or thread: progress goes into one message, which the answer then replaces."""
+
+    def __init__(self, channel: discord.abc.Messageable, *, embeds: bool, reference: discord.Message | None = None):
+        self.channel = channel
+        self.embeds = embeds
+        self.reference = reference
+        self.placeholder: discord.Message | None = None
+        self.sent: list[discord.Message] = []
+
+    async def partial(self, message: Outgoing) -> None:
+        if self.placeholder is None:
+            self.placeholder = (await send_messages(self.channel, [message], reference=self.reference))[0]
+        else:
+            await self.placeholder.edit(content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+
+    async def final(self, messages: Sequence[Outgoing], view: discord.ui.View | None) -> None:
+        rest = list(messages)
+        if self.placeholder is not None and rest:
+            first = rest.pop(0)
+            kwargs: dict[str, Any] = {"content": first.content, "embeds": first.embeds,
+                                      "allowed_mentions": NO_MENTIONS}
+            if not rest and view is not None:
+                kwargs["view"] = view
+            self.sent.append(await self.placeholder.edit(**kwargs))
+            reference = None
+        else:
+            reference = self.reference
+        if rest:
+            self.sent += await send_messages(self.channel, rest, view=view, reference=reference)
+
+
+async def produce_answer(bot: PaperBotCore, question: str, surface: Surface, *,
+                         history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
+    """Run the engine; while an LLM streams, show the text so far at most once a second."""
+    engine = bot.app.engine
+    settings = bot.settings
+    if not (settings.llm_configured and settings.llm_stream):
+        return await bot.external(engine.answer(question, history=history, filters=filters), "answer engine")
+    throttle = EditThrottle(STREAM_EDIT_INTERVAL)
+    stream = engine.stream(question, history=history, filters=filters)
+    showing = True
+    try:
+        while True:
+            try:
+                item = await bot.external(anext(stream), "answer engine stream")
+            except StopAsyncIteration:
+                break
+            if isinstance(item, Answer):
+                return item
+            if showing and item.strip() and throttle.ready():
+                try:
+                    await surface.partial(partial_message(question, item, embeds=surface.embeds))
+                except discord.HTTPException as exc:
+                    # Progress is a nicety: the final answer is still attempted.
+                    showing = False
+                    log.info("streaming edit failed", extra={"status": exc.status, "code": exc.code})
+    finally:
+        close = getattr(stream, "aclose", None)  # an async generator: release its HTTP stream now
+        if close is not None:
+            await close()
+    raise RuntimeError("the answer engine's stream ended without a final answer")
+
+
+async def answer_and_deliver(bot: PaperBotCore, question: str, surface: Surface, *, source: SurfaceName,
+                             user_id: int | None, guild_id: int | None, channel_id: int | None,
+                             history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
+    """The whole answer path: engine, record (so buttons keep working), render within limits, send."""
+    answer = await produce_answer(bot, question, surface, history=history, filters=filters)
+    answer_id = await asyncio.to_thread(bot.feedback.record_answer, answer, surface=source, user_id=user_id,
+                                        guild_id=guild_id, channel_id=channel_id)
+    messages = answer_messages(answer, llm_model=bot.settings.llm_model, embeds=surface.embeds)
+    await surface.final(messages, answer_view(answer_id, has_citations=bool(answer.citations)))
+    log.info("answered", extra={"source": source, "answer_id": answer_id, "mode": answer.mode,
+                                "citations": len(answer.citations), "messages": len(messages),
+                                "total_ms": round(answer.timings_ms.total, 1)})
+    return answer

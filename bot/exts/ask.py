@@ -1,0 +1,60 @@
+"""/ask: a question answered from the corpus, with the cited papers and buttons under it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from answer.engine import prepare_question
+from bot.answering import InteractionSurface, answer_and_deliver
+from bot.replies import acknowledge, send_ephemeral
+from paperbot.commands import SINCE_HELP, clean_query, filters_since
+from paperbot.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.client import PaperBotCore
+
+# Discord caps what the client lets a user type into the option; the engine shortens longer questions anyway.
+QUESTION_MAX = 2000
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: PaperBotCore) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Answer a question from the paper abstracts, citing the papers")
+    @app_commands.describe(
+        question="What you want to know; the answer cites the papers it comes from",
+        since=f"Only papers listed since {SINCE_HELP}",
+        private="Only you see the answer",
+    )
+    async def ask(self, interaction: discord.Interaction[Any],
+                  question: app_commands.Range[str, 1, QUESTION_MAX],
+                  since: app_commands.Range[str, 1, 40] | None = None, private: bool = False) -> None:
+        # Everything before the defer is instant: refusals are private and cost the user nothing.
+        try:
+            text, _ = clean_query(question, what="question", limit=QUESTION_MAX)
+            prepare_question(text, self.bot.settings.max_question_chars)  # the engine's own input checks
+            filters = filters_since(since)
+        except InputError as exc:
+            await send_ephemeral(interaction, str(exc))
+            return
+        refusal = self.bot.admission(interaction.user.id)
+        if refusal:
+            await send_ephemeral(interaction, refusal)
+            return
+        with self.bot.answering():
+            await acknowledge(interaction, ephemeral=private)
+            try:
+                await answer_and_deliver(self.bot, text, InteractionSurface(interaction), source="slash",
+                                         user_id=interaction.user.id, guild_id=interaction.guild_id,
+                                         channel_id=interaction.channel_id, filters=filters)
+            except InputError as exc:  # the engine found nothing to search for (only emoji, mentions...)
+                await send_ephemeral(interaction, str(exc))
+
+
+async def setup(bot: PaperBotCore) -> None:
+    await bot.add_cog(Ask(bot))

@@ -1,0 +1,194 @@
+"""Questions outside slash commands: direct messages, and mentions answered in a thread of their own.
+
+Both keep memory of the last turns, so "compare the first two" works. Without the message-content intent
+Discord only shows the bot DMs and messages that mention it (or reply to it), which is all this needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord.ext import commands
+
+from bot.answering import ChannelSurface, answer_and_deliver
+from bot.errors import report_message_error
+from bot.formatting import NO_MENTIONS, thread_name
+from paperbot.errors import InputError
+from paperbot.models import Turn
+from storage.conversations import ConversationKind, dm_key, thread_key
+
+if TYPE_CHECKING:
+    from bot.client import PaperBotCore
+
+log = logging.getLogger(__name__)
+
+RESET_WORDS = {"reset", "start over", "new topic", "forget"}
+THREAD_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440
+
+
+def is_reset(text: str) -> bool:
+    return text.strip().strip("!.").casefold() in RESET_WORDS
+
+
+class Conversations(commands.Cog):
+    def __init__(self, bot: PaperBotCore) -> None:
+        self.bot = bot
+
+    def _strip_mentions(self, text: str) -> str:
+        if self.bot.user is not None:
+            text = re.sub(rf"<@!?{self.bot.user.id}>", " ", text)
+        return " ".join(text.split())
+
+    def _addresses_bot(self, message: discord.Message) -> bool:
+        me = self.bot.user
+        return me is not None and any(user.id == me.id for user in message.mentions)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.webhook_id is not None:
+            return
+        if message.type not in (discord.MessageType.default, discord.MessageType.reply):
+            return
+        try:
+            if message.guild is None:
+                await self._on_dm(message)
+            else:
+                await self._on_guild_message(message)
+        except Exception as error:
+            await report_message_error(message.channel, error, where="conversation", channel_id=message.channel.id,
+                                       user_id=message.author.id)
+
+    async def _on_dm(self, message: discord.Message) -> None:
+        text = self._strip_mentions(message.content)
+        if not text:
+            return  # an attachment or sticker alone: nothing to answer
+        key = dm_key(message.author.id)
+        if is_reset(text):
+            await asyncio.to_thread(self.bot.conversations.reset, key)
+            await message.channel.send("Starting over: I've forgotten our earlier questions.",
+                                       allowed_mentions=NO_MENTIONS)
+            return
+        await self._follow_up(message, text, message.channel, memory=(key, "dm"), embeds=True)
+
+    async def _on_guild_message(self, message: discord.Message) -> None:
+        channel = message.channel
+        text = self._strip_mentions(message.content)
+        if isinstance(channel, discord.Thread):
+            key = thread_key(channel.id)
+            ours = await asyncio.to_thread(self.bot.conversations.exists, key)
+            if not (ours or self._addresses_bot(message)):
+                return
+            if not text:
+                if ours and not self._addresses_bot(message) and await asyncio.to_thread(
+                        self.bot.conversations.mark_hinted, key):
+                    await self._say(channel, "To ask a follow-up here, mention me or reply to one of my answers: "
+                                             "I can't read other messages.")
+                elif self._addresses_bot(message):
+                    await self._say(channel, "Ask me a question after the mention, e.g. “@PaperBot what is RAG?”")
+                return
+            if is_reset(text):
+                await asyncio.to_thread(self.bot.conversations.reset, key)
+                await self._say(channel, "Starting over in this thread: earlier questions are forgotten.")
+                return
+            await self._follow_up(message, text, channel, memory=(key, "thread"), embeds=self._can_embed(channel),
+                                  reference=message)
+            return
+        if not self._addresses_bot(message):
+            return
+        if not text:
+            await self._say(channel, "Ask me a question after the mention, e.g. “@PaperBot what is RAG?”",
+                            reference=message)
+            return
+        await self._answer_in_new_thread(message, text)
+
+    async def _answer_in_new_thread(self, message: discord.Message, text: str) -> None:
+        refusal = self.bot.admission(message.author.id)
+        if refusal:
+            await self._say(message.channel, refusal, reference=message)
+            return
+        with self.bot.answering():
+            await self._open_thread_and_answer(message, text)
+
+    async def _open_thread_and_answer(self, message: discord.Message, text: str) -> None:
+        channel = message.channel
+        me = message.guild.me if message.guild else None
+        perms = channel.permissions_for(me) if me is not None and not isinstance(channel, discord.DMChannel) \
+            else discord.Permissions.none()
+        thread: discord.Thread | None = None
+        if isinstance(channel, discord.TextChannel) and perms.create_public_threads and perms.send_messages_in_threads:
+            try:
+                thread = await message.create_thread(name=thread_name(text),
+                                                     auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+            except discord.HTTPException as exc:
+                log.warning("could not open a thread for a question",
+                            extra={"channel_id": channel.id, "status": exc.status, "code": exc.code})
+        if thread is not None:
+            await self._answer(message, text, thread, embeds=self._can_embed(thread),
+                               memory=(thread_key(thread.id), "thread"))
+            return
+        if not perms.send_messages:
+            log.warning("mention not answered: no permission to send messages",
+                        extra={"channel_id": channel.id, "guild_id": message.guild and message.guild.id})
+            return
+        if isinstance(channel, discord.TextChannel):
+            await self._say(channel, "I can't open a thread here (I need the Create Public Threads and Send "
+                                     "Messages in Threads permissions), so I'm answering in the channel.",
+                            reference=message)
+        await self._answer(message, text, channel, embeds=perms.embed_links, reference=message)
+
+    def _can_embed(self, channel: Any) -> bool:
+        guild = getattr(channel, "guild", None)
+        if guild is None:
+            return True
+        return bool(channel.permissions_for(guild.me).embed_links)
+
+    async def _say(self, channel: discord.abc.Messageable, text: str,
+                   reference: discord.Message | None = None) -> None:
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        if reference is not None:
+            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
+            kwargs["mention_author"] = False
+        await channel.send(text, **kwargs)
+
+    async def _follow_up(self, message: discord.Message, text: str, target: discord.abc.Messageable, *,
+                         memory: tuple[str, ConversationKind], embeds: bool,
+                         reference: discord.Message | None = None) -> None:
+        """A question in a conversation that already exists (a DM, PaperBot's thread)."""
+        refusal = self.bot.admission(message.author.id)
+        if refusal:
+            await self._say(target, refusal, reference=reference)
+            return
+        with self.bot.answering():
+            await self._answer(message, text, target, embeds=embeds, memory=memory, reference=reference)
+
+    async def _answer(self, message: discord.Message, text: str, target: discord.abc.Messageable, *,
+                      embeds: bool, memory: tuple[str, ConversationKind] | None = None,
+                      reference: discord.Message | None = None) -> None:
+        """Answer with the conversation's memory, then remember this turn (only once the user has it)."""
+        store = self.bot.conversations
+        history = []
+        if memory is not None:
+            history = await asyncio.to_thread(store.history, memory[0], self.bot.settings.conversation_turns)
+        with contextlib.suppress(discord.HTTPException):  # typing is cosmetic; a real failure shows on send
+            await target.typing()
+        surface = ChannelSurface(target, embeds=embeds, reference=reference)
+        try:
+            answer = await answer_and_deliver(
+                self.bot, text, surface, source=memory[1] if memory else "channel", user_id=message.author.id,
+                guild_id=message.guild.id if message.guild else None, channel_id=getattr(target, "id", None),
+                history=history)
+        except InputError as exc:  # nothing to search for in the message (only emoji, only mentions...)
+            await self._say(target, str(exc), reference=reference)
+            return
+        if memory is not None:
+            turn = Turn(question=text, answer=answer.answer, cited_ids=[c.id for c in answer.citations])
+            await asyncio.to_thread(store.append, memory[0], turn, memory[1], message.author.id)
+
+
+async def setup(bot: PaperBotCore) -> None:
+    await bot.add_cog(Conversations(bot))

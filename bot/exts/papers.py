@@ -1,0 +1,114 @@
+"""/search, /paper and /similar: finding papers without asking a question."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.errors import new_error_id
+from bot.render import paper_message, search_pages, similar_message
+from bot.replies import acknowledge, deliver, send_ephemeral
+from bot.views import Paginator
+from paperbot import commands as shared
+from paperbot.errors import InputError
+from paperbot.models import Paper
+
+if TYPE_CHECKING:
+    from bot.client import PaperBotCore
+
+log = logging.getLogger(__name__)
+
+# Autocomplete must answer within 3 s; past this the user gets an empty list rather than an error.
+AUTOCOMPLETE_BUDGET = 2.0
+# Lookups that validate input run before acknowledging when they finish within this.
+PRE_ACK_BUDGET = 1.0
+
+
+class Papers(commands.Cog):
+    def __init__(self, bot: PaperBotCore) -> None:
+        self.bot = bot
+
+    async def _titles(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        try:
+            choices = await asyncio.wait_for(
+                asyncio.to_thread(shared.title_choices, self.bot.app.retriever, current), AUTOCOMPLETE_BUDGET)
+        except Exception as exc:
+            log.warning("title autocomplete failed", extra={"error_id": new_error_id(), "error": repr(exc)[:300]})
+            return []
+        return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
+
+    @app_commands.command(name="search", description="Ranked papers for a topic, five per page")
+    @app_commands.describe(query="A few words about the topic", since=f"Only papers listed since {shared.SINCE_HELP}")
+    async def search(self, interaction: discord.Interaction[Any],
+                     query: app_commands.Range[str, 1, shared.MAX_QUERY_CHARS],
+                     since: app_commands.Range[str, 1, 40] | None = None) -> None:
+        try:
+            day = shared.parse_since(since)
+            shared.clean_query(query)
+        except InputError as exc:
+            await send_ephemeral(interaction, str(exc))
+            return
+        await acknowledge(interaction)
+        result = await asyncio.to_thread(shared.search, self.bot.app, query, since)
+        pages = search_pages(result, day)
+        if len(pages) == 1:
+            await deliver(interaction, pages)
+            return
+        paginator = Paginator(pages, interaction.user.id)
+        paginator.origin = interaction
+        await deliver(interaction, [paginator.current], view=paginator)
+
+    async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper | None:
+        """The paper a title option names, looked up before acknowledging so a typo gets a private reply.
+
+        The lookup takes milliseconds; if it ever takes longer than the budget the interaction is
+        acknowledged meanwhile, so the 3-second deadline holds regardless.
+        """
+        lookup = asyncio.ensure_future(asyncio.to_thread(shared.resolve_paper, self.bot.app.retriever, title))
+        done, _ = await asyncio.wait({lookup}, timeout=PRE_ACK_BUDGET)
+        if not done:
+            await acknowledge(interaction)
+        try:
+            return await lookup
+        except InputError as exc:
+            await send_ephemeral(interaction, str(exc))
+            return None
+
+    @app_commands.command(name="paper", description="One paper: abstract, dates, links and similar papers")
+    @app_commands.describe(title="Start typing a title and pick it from the list")
+    async def paper(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
+        found = await self._resolve(interaction, title)
+        if found is None:
+            return
+        await acknowledge(interaction)
+        similar = await asyncio.to_thread(self.bot.app.retriever.similar, found.id, 3)
+        await deliver(interaction, [paper_message(shared.PaperDetails(paper=found, similar=similar))])
+
+    @app_commands.command(name="similar", description="Papers closest to one you know, and why")
+    @app_commands.describe(title="Start typing a title and pick it from the list")
+    async def similar(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
+        found = await self._resolve(interaction, title)
+        if found is None:
+            return
+        await acknowledge(interaction)
+        result = await asyncio.to_thread(shared.similar, self.bot.app, found.id)
+        await deliver(interaction, [similar_message(result)])
+
+    @paper.autocomplete("title")
+    async def _paper_titles(self, interaction: discord.Interaction[Any],
+                            current: str) -> list[app_commands.Choice[str]]:
+        return await self._titles(interaction, current)
+
+    @similar.autocomplete("title")
+    async def _similar_titles(self, interaction: discord.Interaction[Any],
+                              current: str) -> list[app_commands.Choice[str]]:
+        return await self._titles(interaction, current)
+
+
+async def setup(bot: PaperBotCore) -> None:
+    await bot.add_cog(Papers(bot))

@@ -1,0 +1,224 @@
+"""How PaperBot's results look in Discord: embeds (or plain text where embeds are not allowed), within limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import discord
+
+from bot.formatting import (
+    CONTENT_LIMIT,
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    FIELD_VALUE_LIMIT,
+    Outgoing,
+    add_fields,
+    clip,
+    clip_sentences,
+    embed_messages,
+    escape,
+    link,
+    pack_lines,
+    split_text,
+    text_messages,
+)
+from paperbot.commands import HELP, AboutInfo, PaperDetails, SimilarResult, mode_line
+from paperbot.models import Answer, Citation, Hit, Paper, SearchResult
+
+COLOURS = {
+    "llm": discord.Colour(0x5865F2),
+    "extractive": discord.Colour(0x2B8A3E),
+    "abstain": discord.Colour(0x99AAB5),
+    "info": discord.Colour(0x5865F2),
+    "error": discord.Colour(0xD9480F),
+}
+
+
+def _day(date: dt.date | None) -> str:
+    return date.isoformat() if date else "date unknown"
+
+
+def citation_line(citation: Citation, *, in_embed: bool = True) -> str:
+    title = link(clip(citation.title, 200), citation.urls[0] if citation.urls else None, in_embed=in_embed)
+    date = f" · {citation.date.isoformat()}" if citation.date else ""
+    return f"**[{citation.n}]** {title}{date}"
+
+
+def hit_line(index: int | None, hit: Hit, *, in_embed: bool = True) -> str:
+    title = link(clip(hit.title, 200), hit.urls[0] if hit.urls else None, in_embed=in_embed)
+    prefix = f"**{index}.** " if index is not None else "• "
+    return f"{prefix}{title} · {_day(hit.date)}"
+
+
+def _answer_body(answer: Answer) -> str:
+    text = answer.answer.strip() or "(empty answer)"
+    if answer.notice:
+        text = f"*{escape(answer.notice)}*\n\n{text}"
+    return text
+
+
+def answer_messages(answer: Answer, *, llm_model: str, embeds: bool = True) -> list[Outgoing]:
+    """The full answer: text with [n] markers, the numbered cited titles, the mode; split to fit."""
+    footer = mode_line(answer, llm_model)
+    # An abstention names its closest titles in its text already; only citations get a list.
+    heading = "Sources"
+    lines = [citation_line(c, in_embed=embeds) for c in answer.citations]
+    if not embeds:
+        text = f"**Q:** {escape(clip(answer.question, 300))}\n\n{_answer_body(answer)}"
+        if lines:
+            text += f"\n\n**{heading}**\n" + "\n".join(lines)
+        return text_messages(text + f"\n-# {footer}")
+
+    colour = COLOURS.get(answer.mode, COLOURS["info"])
+    chunks = split_text(_answer_body(answer), EMBED_DESCRIPTION_LIMIT)
+    items: list[discord.Embed] = []
+    for index, chunk in enumerate(chunks):
+        embed = discord.Embed(description=chunk, colour=colour)
+        if index == 0:
+            embed.title = clip(escape(" ".join(answer.question.split())), EMBED_TITLE_LIMIT)
+        items.append(embed)
+    if lines:
+        add_fields(items, heading, pack_lines(lines, FIELD_VALUE_LIMIT), continued=f"{heading} (continued)",
+                   footer_room=len(footer))
+    items[-1].set_footer(text=clip(footer, 2048))
+    return embed_messages(items)
+
+
+def partial_message(question: str, text: str, *, embeds: bool = True) -> Outgoing:
+    """What a streaming answer shows while it is being written."""
+    body = clip(text.strip(), EMBED_DESCRIPTION_LIMIT - 2) + " ▌" if text.strip() else "…"
+    if not embeds:
+        return Outgoing(content=clip(f"{body}\n-# writing…", CONTENT_LIMIT))
+    embed = discord.Embed(title=clip(escape(" ".join(question.split())), EMBED_TITLE_LIMIT), description=body,
+                          colour=COLOURS["llm"])
+    embed.set_footer(text="Writing…")
+    return Outgoing(embeds=[embed])
+
+
+def sources_messages(citations: Sequence[Citation], papers: dict[str, Paper]) -> list[Outgoing]:
+    """Each cited paper with the sentence that supports the answer and its abstract."""
+    if not citations:
+        return [Outgoing(content="This answer cites no papers.")]
+    items = []
+    for citation in citations:
+        paper = papers.get(citation.id)
+        abstract = paper.abstract if paper else ""
+        quote = f"> {escape(citation.quote)}\n\n" if citation.quote else ""
+        room = 1500 - len(quote)
+        description = quote + (escape(clip_sentences(abstract, max(room, 200))) if abstract else "")
+        embed = discord.Embed(title=clip(f"[{citation.n}] {escape(citation.title)}", EMBED_TITLE_LIMIT),
+                              description=clip(description, EMBED_DESCRIPTION_LIMIT), colour=COLOURS["info"])
+        url = citation.urls[0] if citation.urls else None
+        if url and url.startswith(("http://", "https://")):
+            embed.url = url
+        embed.set_footer(text=f"Listed {_day(citation.date)}")
+        items.append(embed)
+    return embed_messages(items)
+
+
+def hits_message(title: str, hits: Sequence[Hit], empty: str) -> Outgoing:
+    if not hits:
+        return Outgoing(content=empty)
+    embed = discord.Embed(title=clip(title, EMBED_TITLE_LIMIT), colour=COLOURS["info"],
+                          description=clip("\n".join(hit_line(i, h) for i, h in enumerate(hits, 1)),
+                                           EMBED_DESCRIPTION_LIMIT))
+    return Outgoing(embeds=[embed])
+
+
+PAGE_SIZE = 5
+
+
+def search_pages(result: SearchResult, since: dt.date | None = None) -> list[Outgoing]:
+    """Five ranked papers per page."""
+    query = clip(escape(result.query), 200)
+    if not result.hits:
+        text = f"No paper in the corpus matches “{query}”"
+        text += f" since {since.isoformat()}." if since else "."
+        return [Outgoing(content=text)]
+    pages = []
+    total = (len(result.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    for page in range(total):
+        start = page * PAGE_SIZE
+        lines = [hit_line(start + i + 1, h) for i, h in enumerate(result.hits[start:start + PAGE_SIZE])]
+        header = []
+        if result.notice:
+            header.append(f"*{escape(result.notice)}*")
+        if not result.relevant:
+            header.append("*Nothing in the corpus is clearly about this; these are the closest papers.*")
+        embed = discord.Embed(title=clip(f"Search: {query}", EMBED_TITLE_LIMIT), colour=COLOURS["info"],
+                              description=clip("\n".join([*header, *lines]), EMBED_DESCRIPTION_LIMIT))
+        footer = f"Page {page + 1}/{total} · {len(result.hits)} papers"
+        if since:
+            footer += f" · since {since.isoformat()}"
+        embed.set_footer(text=footer)
+        pages.append(Outgoing(embeds=[embed]))
+    return pages
+
+
+def paper_message(details: PaperDetails) -> Outgoing:
+    paper = details.paper
+    embed = discord.Embed(title=clip(escape(paper.title), EMBED_TITLE_LIMIT), colour=COLOURS["info"],
+                          description=escape(clip_sentences(paper.abstract, 3000)) or "*No abstract.*")
+    url = next((u for u in paper.urls if u.startswith(("http://", "https://"))), None)
+    if url:
+        embed.url = url
+    dates = ", ".join(d.isoformat() for d in paper.dates) or "unknown"
+    embed.add_field(name="Listed", value=clip(dates, FIELD_VALUE_LIMIT), inline=False)
+    if paper.authors:
+        embed.add_field(name="Authors", value=clip(escape(", ".join(paper.authors)), FIELD_VALUE_LIMIT), inline=False)
+    if paper.urls:
+        links = pack_lines([link(u, u) for u in paper.urls], FIELD_VALUE_LIMIT)[0]
+        embed.add_field(name="Links", value=links, inline=False)
+    if details.similar:
+        value = pack_lines([hit_line(None, h) for h in details.similar], FIELD_VALUE_LIMIT)[0]
+        embed.add_field(name="Similar papers", value=value, inline=False)
+    return Outgoing(embeds=[embed])
+
+
+def similar_message(result: SimilarResult) -> Outgoing:
+    if not result.items:
+        return Outgoing(content=f"No other paper in the corpus is close to “{escape(clip(result.paper.title, 200))}”.")
+    lines = [f"{hit_line(i, item.hit)}\n↳ {escape(item.reason)}" for i, item in enumerate(result.items, 1)]
+    embed = discord.Embed(title=clip(f"Similar to: {escape(result.paper.title)}", EMBED_TITLE_LIMIT),
+                          colour=COLOURS["info"], description=clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT))
+    return Outgoing(embeds=[embed])
+
+
+def about_message(info: AboutInfo) -> Outgoing:
+    embed = discord.Embed(title="About PaperBot", colour=COLOURS["info"],
+                          description="A research assistant over a corpus of paper abstracts: answers cite the "
+                                      "papers they come from.")
+    if info.index_problem:
+        embed.add_field(name="Corpus", value=clip(escape(info.index_problem), FIELD_VALUE_LIMIT), inline=False)
+    else:
+        embed.add_field(name="Corpus", value=f"{info.papers} papers", inline=True)
+        last = info.last_ingest.strftime("%Y-%m-%d %H:%M UTC") if info.last_ingest else "unknown"
+        embed.add_field(name="Last ingest", value=last, inline=True)
+    embed.add_field(name="Embedding model", value=escape(info.embedding_model), inline=False)
+    embed.add_field(name="Answer model", value=escape(info.llm), inline=False)
+    embed.set_footer(text=f"PaperBot {info.version}")
+    return Outgoing(embeds=[embed])
+
+
+def help_message(bot_mention: str | None = None) -> Outgoing:
+    embed = discord.Embed(title="PaperBot help", colour=COLOURS["info"],
+                          description="Answers come only from the paper abstracts in the corpus; every claim "
+                                      "cites its paper as [n], and the cited titles are listed under the answer.")
+    embed.add_field(name="Commands",
+                    value="\n".join(f"`{e.usage}`: {e.description}" for e in HELP), inline=False)
+    mention = bot_mention or "@PaperBot"
+    embed.add_field(
+        name="Conversations",
+        value=(f"• Mention me with a question ({mention} what is …): I answer in a new thread; mention me or "
+               "reply to me there for follow-ups.\n"
+               "• Or send me a direct message: every message is a question and I remember the last few turns "
+               "(\"compare the first two\"). Send `reset` to start over."),
+        inline=False,
+    )
+    embed.add_field(name="Dates", value="`since` takes a date (2024-05-01) or a span: 7d, 4w, 6m, 1y.", inline=False)
+    return Outgoing(embeds=[embed])
+
+
+def notice_message(text: str) -> Outgoing:
+    return Outgoing(content=clip(text, CONTENT_LIMIT))

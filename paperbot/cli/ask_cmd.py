@@ -1,0 +1,113 @@
+"""`paperbot ask QUESTION... [--since D] [--until D] [--json]`: one grounded answer with its cited papers.
+
+With `--json` it prints exactly one object: question, answer, mode, fallback_reason, citations
+[{n, id, title, quote}], usage {prompt_tokens, completion_tokens}, timings_ms {retrieval, llm, total}.
+Without it, the answer (streamed to a terminal while an LLM writes it), the numbered cited titles with their
+supporting quotes, and a line saying which mode answered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+from paperbot.cli.dates import add_date_filters, filters_from_args
+from paperbot.settings import Settings
+
+if TYPE_CHECKING:
+    from answer.engine import Engine
+    from paperbot.models import Answer, SearchFilters
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", nargs="+", metavar="QUESTION", help="the question (quotes optional)")
+    add_date_filters(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    from paperbot.app import App
+
+    question = " ".join(args.question)
+    filters = filters_from_args(args)
+    engine = App(settings).engine
+    stream = not args.json and sys.stdout.isatty() and engine.llm_configured and settings.llm_stream
+    answer, printed = asyncio.run(_ask(engine, question, filters, stream))
+    if args.json:
+        print(json.dumps(as_json(answer), ensure_ascii=False))
+    else:
+        print(render_text(answer, settings, answer_printed=printed))
+    return 0
+
+
+async def _ask(engine: Engine, question: str, filters: SearchFilters | None,
+               stream: bool) -> tuple[Answer, bool]:
+    """The answer, and whether its text is already on screen (streamed as it was written)."""
+    from paperbot.models import Answer
+
+    try:
+        if not stream:
+            return await engine.answer(question, filters=filters), False
+        shown = ""
+        async for item in engine.stream(question, filters=filters):
+            if isinstance(item, Answer):
+                if shown:
+                    same = item.answer == shown
+                    sys.stdout.write("\n\n" if same else "\n\n(the text above was replaced by this answer)\n\n")
+                    sys.stdout.flush()
+                    return item, same
+                return item, False
+            if item.startswith(shown):
+                sys.stdout.write(item[len(shown):])
+            else:
+                sys.stdout.write("\n" + item)
+            sys.stdout.flush()
+            shown = item
+        raise AssertionError("the engine produced no answer")
+    finally:
+        await engine.aclose()
+
+
+def as_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "mode": answer.mode,
+        "fallback_reason": answer.fallback_reason,
+        "citations": [{"n": c.n, "id": c.id, "title": c.title, "quote": c.quote} for c in answer.citations],
+        "usage": {"prompt_tokens": answer.usage.prompt_tokens,
+                  "completion_tokens": answer.usage.completion_tokens},
+        "timings_ms": {"retrieval": answer.timings_ms.retrieval, "llm": answer.timings_ms.llm,
+                       "total": answer.timings_ms.total},
+    }
+
+
+def render_text(answer: Answer, settings: Settings, *, answer_printed: bool = False) -> str:
+    lines: list[str] = []
+    if answer.notice:
+        lines += [f"note: {answer.notice}", ""]
+    if not answer_printed:
+        lines += [answer.answer, ""]
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            when = f" ({c.date.isoformat()})" if c.date else ""
+            lines.append(f"[{c.n}] {c.title}{when}")
+            lines.append(textwrap.fill(f'"{c.quote}"', width=100, initial_indent="    ", break_on_hyphens=False,
+                                       subsequent_indent="    "))
+        lines.append("")
+    timing = f"{answer.timings_ms.total / 1000:.2f} s"
+    if answer.mode == "llm":
+        usage = f"{answer.usage.prompt_tokens} prompt + {answer.usage.completion_tokens} completion tokens"
+        lines.append(f"mode: LLM ({settings.llm_model}) · {usage} · {timing}")
+    elif answer.mode == "extractive":
+        lines.append(f"mode: extractive ({answer.fallback_reason}) · {timing}")
+    else:
+        lines.append(f"mode: no match in the corpus · {timing}")
+    if answer.invalid_citations_removed:
+        lines.append(f"removed {answer.invalid_citations_removed} citation(s) naming no source")
+    return "\n".join(lines)

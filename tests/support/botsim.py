@@ -1,0 +1,93 @@
+"""Helpers for PaperBot's simcord tests: a bot per test on the shared index, optional LLM, and real-time waits.
+
+Configure the bot of one test with `@bot_config(llm=True, user_cooldown_seconds=30, ...)`: keyword arguments are
+settings overrides; `llm=True` points the bot at the `openai_server` fixture (a real HTTP server on loopback)
+unless `openai_base_url` is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import discord
+import pytest
+import simcord
+from conftest import make_settings
+
+from bot import create_bot
+from bot.client import PaperBotCore
+from bot.formatting import Outgoing, within_limits
+from paperbot.app import App
+
+
+def bot_config(**overrides: Any) -> pytest.MarkDecorator:
+    return pytest.mark.parametrize("simcord_bot", [overrides], indirect=True, ids=["bot"])
+
+
+@pytest.fixture
+async def simcord_bot(request: pytest.FixtureRequest, settings: Any, retriever: Any) -> AsyncIterator[PaperBotCore]:
+    overrides = dict(getattr(request, "param", {}))
+    overrides.setdefault("user_cooldown_seconds", 0)
+    if overrides.pop("llm", False):
+        if "openai_base_url" not in overrides:
+            overrides["openai_base_url"] = request.getfixturevalue("openai_server").base_url
+        for key, value in {"openai_api_key": "test-key", "llm_model": "fake-model", "llm_retries": 0}.items():
+            overrides.setdefault(key, value)
+    app = App(make_settings(settings.data_dir, **overrides))
+    app.__dict__["retriever"] = retriever
+    bot = create_bot(app.settings, app)
+    yield bot
+    if "engine" in vars(app):
+        await app.engine.aclose()
+    app.db.close()
+
+
+def outside_waits(env: simcord.Env) -> None:
+    """Tell simcord that the bot's waits on the LLM are intentional, so actions return once the bot is
+    waiting on it (the acknowledgement is already visible) instead of settling only after the answer."""
+    env.bot.external = lambda awaitable, reason: env.external_wait(awaitable, reason=reason)  # type: ignore[method-assign]
+
+
+async def wait_until(env: simcord.Env, condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """Let real time pass (the LLM server is real) until `condition()` is truthy, then settle the bot."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.05)
+    await env.settle()
+    return value
+
+
+def as_outgoing(message: Any) -> Outgoing:
+    return Outgoing(content=message.content or None, embeds=list(message.embeds))
+
+
+def assert_within_limits(messages: list[Any]) -> None:
+    for message in messages:
+        assert within_limits(as_outgoing(message)), f"message over Discord's limits: {message!r}"
+
+
+def text_of(message: Any) -> str:
+    """Everything a user reads in a message: content, embed titles, descriptions, fields and footers."""
+    parts = [message.content or ""]
+    for embed in message.embeds:
+        parts += [embed.title or "", embed.description or ""]
+        parts += [f"{f.name}\n{f.value}" for f in embed.fields]
+        parts.append(embed.footer.text or "")
+    return "\n".join(p for p in parts if p)
+
+
+def button_labels(message: Any) -> list[str]:
+    labels = []
+    for row in message.components:
+        for child in getattr(row, "children", []):
+            labels.append(child.label or str(child.emoji))
+    return labels
+
+
+def no_pings(message: discord.Message) -> bool:
+    return not message.mention_everyone and not message.mentions and not message.role_mentions
