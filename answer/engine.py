@@ -94,6 +94,10 @@ class Engine:
         """The most LLM calls ever in flight at once (never above `llm_max_concurrency`)."""
         return self.llm.max_in_flight if self.llm else 0
 
+    async def warm_up(self) -> None:
+        if self.llm is not None:
+            await self.llm.warm_up()
+
     async def aclose(self) -> None:
         if self.llm is not None:
             await self.llm.aclose()

@@ -102,6 +102,10 @@ class LLMClient:
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         return self._client, self._semaphore
 
+    async def warm_up(self) -> None:
+        """Build the HTTP client now (tens of ms of imports and TLS setup) rather than on the first question."""
+        self._bind()
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._loop is asyncio.get_running_loop():

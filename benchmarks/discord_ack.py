@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import simcord  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
 from simcord import interactions as sim_interactions  # noqa: E402  (burst delivery: internal API)
 from support.openai_server import FakeOpenAI, Reply, default_reply  # noqa: E402
 
@@ -70,6 +71,7 @@ def prepare_data_dir(tmp: Path, index: Path | None) -> Path:
 def emit_ask(env: simcord.Env, guild: Any, channel: Any, user: Any, question: str) -> Any:
     backend = env.backend
     root = backend.find_command("ask", guild.id)
+    assert root is not None, "/ask is not synced"
     data = {"id": root["id"], "name": "ask", "type": 1,
             "options": [{"name": "question", "type": 3, "value": question}]}
     record, payload = sim_interactions.base_payload(backend, type=2, channel_id=channel.id, guild_id=guild.id,
@@ -87,7 +89,7 @@ def final_answer(env: simcord.Env, record: Any) -> bool:
 
 async def run(args: argparse.Namespace, data_dir: Path, server: FakeOpenAI) -> int:
     settings = Settings(_env_file=None, data_dir=data_dir, openai_base_url=server.base_url,  # type: ignore[call-arg]
-                        openai_api_key="bench", llm_model="fake-model", llm_max_concurrency=args.cap,
+                        openai_api_key=SecretStr("bench"), llm_model="fake-model", llm_max_concurrency=args.cap,
                         user_cooldown_seconds=0, llm_stream=True, llm_retries=0)
     app = App(settings)
     bot = create_bot(settings, app)

@@ -7,7 +7,6 @@ import contextlib
 import datetime as dt
 import logging
 import pkgutil
-import secrets
 import sys
 import time
 from collections import deque
@@ -109,7 +108,8 @@ class PaperBotCore(_Base):
         """Open the index and build the engine now, in a worker thread, rather than on the first question
         (which would stall every interaction behind it); a missing index is reported, not fatal."""
         try:
-            await asyncio.to_thread(lambda: self.app.engine)
+            engine = await asyncio.to_thread(lambda: self.app.engine)
+            await engine.warm_up()
         except PaperBotError as exc:
             log.warning("index not available; commands will say so", extra={"reason": str(exc)})
 
@@ -178,7 +178,7 @@ class PaperBotCore(_Base):
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         error = sys.exc_info()[1]
         log.error("event handler failed", exc_info=True,
-                  extra={"event": event_method, "error_id": secrets.token_hex(4), "error": repr(error)[:300]})
+                  extra={"event": event_method, "error_id": errors.new_error_id(), "error": repr(error)[:300]})
 
     async def close(self) -> None:
         await super().close()

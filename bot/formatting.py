@@ -23,7 +23,6 @@ FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000  # summed over every embed of one message
 EMBEDS_PER_MESSAGE = 10
 THREAD_NAME_LIMIT = 100
-CHOICE_NAME_LIMIT = 100
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

@@ -218,7 +218,3 @@ def help_message(bot_mention: str | None = None) -> Outgoing:
     )
     embed.add_field(name="Dates", value="`since` takes a date (2024-05-01) or a span: 7d, 4w, 6m, 1y.", inline=False)
     return Outgoing(embeds=[embed])
-
-
-def notice_message(text: str) -> Outgoing:
-    return Outgoing(content=clip(text, CONTENT_LIMIT))

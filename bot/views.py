@@ -7,7 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -16,7 +16,10 @@ from bot.formatting import NO_MENTIONS, Outgoing
 from bot.render import hits_message, sources_messages
 from bot.replies import acknowledge, bot_of, deliver
 from paperbot.commands import more_like
-from storage.feedback import Vote
+from storage.feedback import StoredAnswer, Vote
+
+if TYPE_CHECKING:
+    from bot.client import PaperBotCore
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,16 @@ class _AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"p
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
 
+    async def _load(self, interaction: discord.Interaction[Any]) -> tuple[PaperBotCore, StoredAnswer] | None:
+        """Acknowledge privately and load the answer this button sits under; say so when it is gone."""
+        await acknowledge(interaction, ephemeral=True)
+        bot = bot_of(interaction)
+        stored = await asyncio.to_thread(bot.feedback.get_answer, self.answer_id)
+        if stored is None:
+            await deliver(interaction, [Outgoing(content=GONE)])
+            return None
+        return bot, stored
+
 
 class SourcesButton(_AnswerButton, template=r"pb:src:(?P<id>\d+)"):
     def __init__(self, answer_id: int) -> None:
@@ -51,12 +64,9 @@ class SourcesButton(_AnswerButton, template=r"pb:src:(?P<id>\d+)"):
                                                       custom_id=f"pb:src:{answer_id}"))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await acknowledge(interaction, ephemeral=True)
-        bot = bot_of(interaction)
-        stored = await asyncio.to_thread(bot.feedback.get_answer, self.answer_id)
-        if stored is None:
-            await deliver(interaction, [Outgoing(content=GONE)])
+        if (loaded := await self._load(interaction)) is None:
             return
+        bot, stored = loaded
         papers = await asyncio.to_thread(bot.app.retriever.get_many, stored.cited_ids)
         await deliver(interaction, sources_messages(stored.citations, {p.id: p for p in papers}))
 
@@ -68,12 +78,9 @@ class MoreButton(_AnswerButton, template=r"pb:more:(?P<id>\d+)"):
                                                       custom_id=f"pb:more:{answer_id}"))
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        await acknowledge(interaction, ephemeral=True)
-        bot = bot_of(interaction)
-        stored = await asyncio.to_thread(bot.feedback.get_answer, self.answer_id)
-        if stored is None:
-            await deliver(interaction, [Outgoing(content=GONE)])
+        if (loaded := await self._load(interaction)) is None:
             return
+        bot, stored = loaded
         hits = await asyncio.to_thread(more_like, bot.app, stored.cited_ids, stored.question)
         await deliver(interaction, [hits_message("More like this", hits, "No other paper in the corpus is close.")])
 

@@ -148,11 +148,8 @@ class ChatSession:
         if answer.citations:
             self.out.print(Text("\nSources", style="bold"))
             for c in answer.citations:
-                line = Text(f"[{c.n}] ", style="bold")
-                line.append(c.title)
-                if c.date:
-                    line.append(f" · {c.date.isoformat()}", style="dim")
-                self.out.print(line)
+                self.out.print(Text.assemble((f"[{c.n}] ", "bold"), c.title,
+                                             (f" · {c.date.isoformat()}" if c.date else "", "dim")))
                 if c.urls:
                     self.out.print(Text(f"    {c.urls[0]}", style="dim"))
         self.out.print(Text(shared.mode_line(answer, self.app.settings.llm_model), style="dim"))
@@ -203,20 +200,14 @@ class ChatSession:
             rows += [("Corpus", f"{info.papers} papers"), ("Last ingest", last)]
         rows += [("Embedding model", info.embedding_model), ("Answer model", info.llm)]
         for key, value in rows:
-            line = Text(f"{key}: ", style="bold")
-            line.append(str(value))
-            self.out.print(line)
+            self.out.print(Text.assemble((f"{key}: ", "bold"), str(value)))
 
     def _help(self) -> None:
         for entry in shared.HELP:
-            line = Text(f"{entry.usage:<34}", style="bold")
-            line.append(entry.description)
-            self.out.print(line)
+            self.out.print(Text.assemble((f"{entry.usage:<34}", "bold"), entry.description))
         for usage, description in (("any other text", "a question; follow-ups remember the last turns"),
                                    ("reset", "forget the conversation"), ("quit", "leave")):
-            line = Text(f"{usage:<34}", style="bold")
-            line.append(description)
-            self.out.print(line)
+            self.out.print(Text.assemble((f"{usage:<34}", "bold"), description))
         self._note(f"since: {shared.SINCE_HELP} (as --since 7d or since:7d)")
 
     def _note(self, text: str) -> None:
@@ -224,10 +215,8 @@ class ChatSession:
 
 
 def _hit_text(prefix: str, hit: Hit) -> Text:
-    line = Text(prefix, style="bold")
-    line.append(hit.title)
-    line.append(f" · {hit.date.isoformat() if hit.date else 'date unknown'}", style="dim")
-    return line
+    date = hit.date.isoformat() if hit.date else "date unknown"
+    return Text.assemble((prefix, "bold"), hit.title, (f" · {date}", "dim"))
 
 
 def _take_since(text: str) -> tuple[str, str | None]:

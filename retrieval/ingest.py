@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from retrieval.store import VectorStore
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
 # Bumped whenever the side indexes (BM25 tokens, row-aligned vectors) change shape, so an existing index
 # gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "3"
+INDEX_FORMAT = "4"
 
 
 class IngestReport(BaseModel):
@@ -89,6 +90,8 @@ def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStor
         for offset, pid in enumerate(chunk):
             matrix[start + offset] = vectors[pid]
     dense_rows.save(lexical_dir(settings), matrix)
+    # Running retrievers compare this stamp to know the side indexes changed under them.
+    catalog.set_info(generation=uuid.uuid4().hex)
 
 
 def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,

@@ -95,11 +95,16 @@ class LexicalIndex:
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
         norm = K1 * (1 - B + B * doc_len / max(float(doc_len.mean()), 1.0))
         weight = idf[term_ids] * tf_arr * (K1 + 1) / (tf_arr + norm[doc_rows])
+        # Order postings by term hash without materialising a 64-bit key per posting (100M+ at scale).
         hashes = np.fromiter((term_hash(t) for t in vocab), dtype=np.int64, count=len(vocab))
-        order = np.argsort(hashes[term_ids], kind="stable")
-        sorted_terms, first = np.unique(hashes[term_ids][order], return_index=True)
-        starts = np.append(first, len(order)).astype(np.int64)
-        return cls(ids, np.asarray(dates, dtype=np.int32), sorted_terms, starts, doc_rows[order],
+        by_hash = np.argsort(hashes)
+        rank = np.empty(len(vocab), dtype=np.int32)
+        rank[by_hash] = np.arange(len(vocab), dtype=np.int32)
+        ranked_terms = rank[term_ids]
+        del term_ids
+        order = np.argsort(ranked_terms, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(ranked_terms, minlength=len(vocab)))]).astype(np.int64)
+        return cls(ids, np.asarray(dates, dtype=np.int32), hashes[by_hash], starts, doc_rows[order],
                    weight[order].astype(np.float16))
 
     def save(self, directory: Path) -> None:

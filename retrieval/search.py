@@ -70,7 +70,7 @@ class Retriever:
     """Read side of the index. Open once and share: the embedding model and BM25 load on open.
 
     A long-running process (the bot) sees papers ingested after it started: every few seconds at most, a
-    search checks the catalog's ingest stamp and reloads the side indexes when it changed.
+    search checks the catalog's generation stamp and reloads the side indexes when it changed.
     """
 
     REFRESH_SECONDS = 5.0
@@ -81,7 +81,7 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self._lock = threading.Lock()  # the catalog's SQLite connection is shared by worker threads
-        self._side = _Side(settings, catalog, catalog.info("last_ingest"))
+        self._side = _Side(settings, catalog, catalog.info("generation"))
         self._checked = time.monotonic()
 
     def _current(self) -> _Side:
@@ -89,7 +89,7 @@ class Retriever:
             return self._side
         self._checked = time.monotonic()
         with self._lock:
-            stamp = self._catalog.info("last_ingest")
+            stamp = self._catalog.info("generation")
             if stamp != self._side.stamp:
                 self._side = _Side(self.settings, self._catalog, stamp)
         return self._side

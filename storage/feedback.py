@@ -91,10 +91,6 @@ class FeedbackStore:
         )[0]
         return VoteTally(up=row["up"], down=row["down"])
 
-    def user_vote(self, answer_id: int, user_id: int) -> Vote | None:
-        rows = self.db.query("SELECT vote FROM feedback WHERE answer_id = ? AND user_id = ?", (answer_id, user_id))
-        return rows[0]["vote"] if rows else None
-
     def paper_votes(self, *, guild_id: int | None = None, user_id: int | None = None) -> dict[str, int]:
         """Net vote per cited paper id (negative = disliked), over one server's or one user's feedback."""
         clauses, params = [], []

@@ -126,8 +126,12 @@ async def test_search_pages_five_at_a_time_and_only_the_searcher_turns_pages(sim
     assert channel.last_message.embeds[0].description == first.embeds[0].description
 
 
-async def test_search_with_no_match_since_a_future_date_says_so(simcord_env, world):
+async def test_search_since_lists_only_newer_papers_and_a_future_date_finds_none(simcord_env, world):
     _, channel, alice, _ = world
+    recent = await alice.slash(channel, "search", query="long context language models", since="2026-07-01")
+    dates = re.findall(r" · (\d{4}-\d{2}-\d{2})$", recent.response.embeds[0].description, re.M)
+    assert dates and all(d >= "2026-07-01" for d in dates)
+    assert "since 2026-07-01" in recent.response.embeds[0].footer.text
     result = await alice.slash(channel, "search", query="long context", since="2099-01-01")
     assert "No paper in the corpus matches" in result.response.content and "2099-01-01" in result.response.content
 

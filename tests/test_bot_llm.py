@@ -77,6 +77,21 @@ async def test_a_streamed_answer_shows_progress_then_the_final_answer(simcord_en
 
 
 @bot_config(llm=True, llm_stream=True)
+async def test_a_streamed_dm_answer_is_written_into_one_message(simcord_env, openai_server):
+    carol = simcord_env.create_user("carol")
+    openai_server.script(Reply(" ".join(f"w{i}" for i in range(30)) + " [1].", chunk_delay=0.02))
+    await carol.send_dm(QUESTION)
+    said = [m for m in carol.dm_channel.history() if m.author.id == simcord_env.bot.user.id]
+    assert len(said) == 1  # the progress message became the answer
+    assert "w29 [1]." in said[0].embeds[0].description and footer(said[0]).startswith("Mode: LLM")
+    assert [c.label for row in said[0].components for c in row.children][:2] == ["Sources", "More like this"]
+    posts = [r for r in simcord_env.http_requests if r.method == "POST" and r.path.endswith("/messages")]
+    edits = [r for r in simcord_env.http_requests if r.method == "PATCH" and "/messages/" in r.path]
+    assert len(posts) == 1 and len(edits) == 1
+    assert posts[0].json["embeds"][0]["footer"]["text"] == "Writing…"
+
+
+@bot_config(llm=True, llm_stream=True)
 async def test_a_10_second_llm_is_acknowledged_at_once_and_answered_later(simcord_env, world, openai_server):
     _, channel, alice, _ = world
     outside_waits(simcord_env)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from paperbot.settings import BUNDLED_CORPUS
-from retrieval.corpus import parse_corpus, paper_id, resolve_listing_date
+from retrieval.corpus import paper_id, parse_corpus, resolve_listing_date
 
 ABSTRACT = ("We study how language models use long inputs. Our method improves retrieval of facts placed in "
             "the middle of the context window. Experiments on three benchmarks show consistent gains.")

@@ -51,7 +51,7 @@ def test_date_filters_keep_only_papers_listed_in_range(retriever: Retriever) -> 
     assert result.hits
     for hit in result.hits:
         paper = retriever.get(hit.id)
-        assert paper is not None and day in paper.dates or (hit.date and hit.date <= day)
+        assert (paper is not None and day in paper.dates) or (hit.date and hit.date <= day)
     since = retriever.search("language model alignment", filters=SearchFilters(since=dt.date(2026, 7, 1)))
     assert since.hits and all(h.date and h.date >= dt.date(2026, 7, 1) for h in since.hits)
     nothing = retriever.search("language model alignment", filters=SearchFilters(since=dt.date(2030, 1, 1)))

@@ -128,8 +128,10 @@ class Conversations(commands.Cog):
                 log.warning("could not open a thread for a question",
                             extra={"channel_id": channel.id, "status": exc.status, "code": exc.code})
         if thread is not None:
-            await self._answer(message, text, thread, embeds=self._can_embed(thread),
-                               memory=(thread_key(thread.id), "thread"))
+            key = thread_key(thread.id)
+            # Registered before answering, so replies in the thread count as follow-ups even meanwhile.
+            await asyncio.to_thread(self.bot.conversations.open, key, "thread", message.author.id)
+            await self._answer(message, text, thread, embeds=self._can_embed(thread), memory=(key, "thread"))
             return
         if not perms.send_messages:
             log.warning("mention not answered: no permission to send messages",

@@ -34,10 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        try:  # TEMP while commands land
-            module = importlib.import_module(f"paperbot.cli.{name}_cmd")
-        except ModuleNotFoundError:
-            continue
+        module = importlib.import_module(f"paperbot.cli.{name}_cmd")
         p = sub.add_parser(name, help=help_text, description=help_text)
         module.add_arguments(p)
     return parser

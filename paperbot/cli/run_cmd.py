@@ -5,13 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import logging
 import sys
 
 from paperbot.errors import PaperBotError
 from paperbot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 NO_TOKEN = """\
 No DISCORD_TOKEN set, so starting the local console instead (same commands, same engine).
