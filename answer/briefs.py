@@ -104,8 +104,10 @@ def extractive_overview(sources: list[Source], frequency: PhraseFrequency | None
     if first is not None:
         name, papers = first
         covered.update(papers)
-        share = f"All {count} of today's papers" if len(papers) == count else \
-            f"{len(papers)} of today's {count} papers"
+        if len(papers) == count:
+            share = "Both of today's papers" if count == 2 else f"All {count} of today's papers"
+        else:
+            share = f"{len(papers)} of today's {count} papers"
         lines.append(f"{share} are on {name} {_marks(papers)}.")
         second = pick(covered) if count - len(covered) >= 2 else None
         if second is not None:

@@ -19,5 +19,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from paperbot.app import App
     from paperbot.console import ensure_index, run_console
 
-    ensure_index(settings, Console(stderr=True, highlight=False))
+    ensure_index(settings, Console(stderr=True, highlight=False, soft_wrap=True))
     return run_console(App(settings))

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from paperbot.app import App
     from paperbot.console import ensure_index, run_console
 
-    err = Console(stderr=True, highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
     if settings.discord_token is None:
         err.print(NO_TOKEN, markup=False)
         ensure_index(settings, err)
