@@ -287,7 +287,7 @@ def write(report: Report, path: Path) -> None:
     if marker in text:
         head, _, rest = text.partition(marker)
         nxt = rest.find("\n## ")
-        text = head + section + (rest[nxt + 1:] if nxt >= 0 else "")
+        text = head + section + ("\n" + rest[nxt + 1:] if nxt >= 0 else "")
     else:
         text = text.rstrip() + "\n\n" + section
     path.write_text(text)
