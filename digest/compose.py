@@ -130,25 +130,8 @@ async def compose(
     notice = None
     if selection.source == "archive":
         notice = nothing_new(selection.topics)[:-1] + ": from the archive instead."
+    digest = Digest(day=day, topics=topics, source=selection.source, items=items, notice=notice, marker=marker)
     if answer is None or answer.mode == "abstain" or not answer.answer.strip():
-        return Digest(
-            day=day,
-            topics=topics,
-            source=selection.source,
-            items=items,
-            notice=notice,
-            marker=marker,
-            overview_mode=None,
-            fallback_reason="the overview could not be written",
-        )
-    return Digest(
-        day=day,
-        topics=topics,
-        source=selection.source,
-        items=items,
-        notice=notice,
-        marker=marker,
-        overview=renumber(answer.answer, answer, items),
-        overview_mode=answer.mode,
-        fallback_reason=answer.fallback_reason,
-    )
+        return digest.model_copy(update={"fallback_reason": "the overview could not be written"})
+    return digest.model_copy(update={"overview": renumber(answer.answer, answer, items),
+                                     "overview_mode": answer.mode, "fallback_reason": answer.fallback_reason})

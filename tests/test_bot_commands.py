@@ -8,22 +8,11 @@ import re
 import discord
 import pytest
 import simcord
-from support.botsim import assert_within_limits, button_labels, simcord_bot, text_of  # noqa: F401
+from support.botsim import QUESTION, assert_within_limits, button_labels, text_of
 
 from bot import create_bot
 from paperbot.app import App
 from storage.feedback import FeedbackStore
-
-QUESTION = "How can language models handle very long contexts?"
-
-
-@pytest.fixture
-def world(simcord_env: simcord.Env):
-    guild = simcord_env.create_guild("Lab")
-    channel = guild.create_text_channel("papers")
-    alice = guild.add_member(simcord_env.create_user("alice"))
-    bob = guild.add_member(simcord_env.create_user("bob"))
-    return guild, channel, alice, bob
 
 
 def cited_titles(message: discord.Message) -> list[str]:

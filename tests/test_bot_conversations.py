@@ -8,7 +8,7 @@ import re
 import discord
 import pytest
 import simcord
-from support.botsim import assert_within_limits, bot_config, simcord_bot  # noqa: F401
+from support.botsim import assert_within_limits, bot_config
 
 from storage.conversations import ConversationStore, dm_key, thread_key
 

@@ -11,33 +11,14 @@ import re
 import time
 
 import discord
-import pytest
 import simcord
-from support.botsim import (  # noqa: F401
-    assert_within_limits,
-    bot_config,
-    outside_waits,
-    simcord_bot,
-    text_of,
-    wait_until,
-)
+from support.botsim import QUESTION, assert_within_limits, bot_config, outside_waits, text_of, wait_until
 from support.openai_server import Reply, refused_base_url
 from support.static_retriever import paper
 
 from bot import create_bot
 from bot.errors import report_interaction_error
 from paperbot.app import App
-
-QUESTION = "How can language models handle very long contexts?"
-
-
-@pytest.fixture
-def world(simcord_env: simcord.Env):
-    guild = simcord_env.create_guild("Lab")
-    channel = guild.create_text_channel("papers")
-    alice = guild.add_member(simcord_env.create_user("alice"))
-    bob = guild.add_member(simcord_env.create_user("bob"))
-    return guild, channel, alice, bob
 
 
 def footer(message) -> str:

@@ -9,7 +9,7 @@ import discord
 import pytest
 import simcord
 from conftest import make_settings
-from support.botsim import bot_config, simcord_bot  # noqa: F401
+from support.botsim import bot_config
 
 import bot.exts
 from bot import create_bot

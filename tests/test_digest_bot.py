@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import discord
 from discord.ext import commands
-from support.botsim import bot_config, simcord_bot  # noqa: F401
+from support.botsim import bot_config
 from support.openai_server import refused_base_url
 
 from bot import create_bot

@@ -91,3 +91,16 @@ def button_labels(message: Any) -> list[str]:
 
 def no_pings(message: discord.Message) -> bool:
     return not message.mention_everyone and not message.mentions and not message.role_mentions
+
+
+QUESTION = "How can language models handle very long contexts?"
+
+
+@pytest.fixture
+def world(simcord_env: simcord.Env) -> tuple[Any, Any, Any, Any]:
+    """A server "Lab" with a #papers channel and two members, alice and bob."""
+    guild = simcord_env.create_guild("Lab")
+    channel = guild.create_text_channel("papers")
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    bob = guild.add_member(simcord_env.create_user("bob"))
+    return guild, channel, alice, bob
