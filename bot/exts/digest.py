@@ -627,6 +627,15 @@ class DigestCog(commands.Cog):
     async def _refuse(self, interaction: discord.Interaction[Any], text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    async def _parse_schedule(self, interaction: discord.Interaction[Any], time: str | None,
+                              topics: str | None) -> tuple[dt.time | None, str | None] | None:
+        """The time and topics options, parsed; None (and the user told why) when either is invalid."""
+        try:
+            return (parse_time(time) if time else None), _clean_topics(topics)
+        except InputError as exc:
+            await self._refuse(interaction, str(exc))
+            return None
+
     def _is_admin(self, interaction: discord.Interaction[Any]) -> bool:
         return bool(interaction.permissions.manage_guild)
 
@@ -690,12 +699,9 @@ class DigestCog(commands.Cog):
                 f"{', '.join(f'**{m}**' for m in missing)} permission there.",
             )
             return
-        try:
-            at = parse_time(time) if time else None
-            cleaned = _clean_topics(topics)
-        except InputError as exc:
-            await self._refuse(interaction, str(exc))
+        if (parsed := await self._parse_schedule(interaction, time, topics)) is None:
             return
+        at, cleaned = parsed
         await acknowledge(interaction, ephemeral=True)
         now = self._now()
         key = channel_key(channel.id)
@@ -836,12 +842,9 @@ class DigestCog(commands.Cog):
             stopped = await asyncio.to_thread(self.store.delete_target, key)
             await self._refuse(interaction, "Your DM digest is stopped." if stopped else "You have no DM digest.")
             return
-        try:
-            at = parse_time(time) if time else None
-            cleaned = _clean_topics(topics)
-        except InputError as exc:
-            await self._refuse(interaction, str(exc))
+        if (parsed := await self._parse_schedule(interaction, time, topics)) is None:
             return
+        at, cleaned = parsed
         await acknowledge(interaction, ephemeral=True)
         now = self._now()
         old = await asyncio.to_thread(self.store.get_target, key)
