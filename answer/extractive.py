@@ -10,17 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from answer.context import Source
-from answer.text import (
-    TermWeights,
-    content_terms,
-    defang_mentions,
-    is_complete,
-    is_contribution,
-    join_names,
-    sentence_spans,
-    short_title,
-    shorten,
-)
+from answer.text import TermWeights, content_terms, defang_mentions, join_names, short_title, shorten
+from retrieval.sentences import is_complete, is_contribution, sentence_spans
 
 MAX_PAPERS = 3
 MAX_POINTS = 4

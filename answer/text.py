@@ -1,7 +1,6 @@
-"""Plain-text helpers shared by the engine's parts: sentences, content words, and making text safe to embed.
+"""Plain-text helpers shared by the engine's parts: content words, and making text safe to embed.
 
-Sentences are returned as spans into the original string, so a quote taken from an abstract is always a
-verbatim substring of it.
+Sentence splitting lives in `retrieval.sentences`, which retrieval needs too.
 """
 
 from __future__ import annotations
@@ -11,15 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
-
-# Tokens that end with a period without ending a sentence ("e.g. BERT", "et al. (2020)", "Fig. 3").
-_ABBREVIATIONS = frozenset({
-    "e.g", "eg", "i.e", "ie", "al", "vs", "fig", "figs", "eq", "eqs", "no", "nos", "dr", "mr", "ms", "mrs",
-    "prof", "approx", "cf", "etc", "resp", "sec", "tab", "vol", "ref", "refs", "ca", "inc", "ltd", "st",
-    "jr", "u.s", "w.r.t", "a.k.a", "viz", "ibid", "op", "pp", "p", "ch", "art", "est",
-})
-_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)|\n\s*\n")
-_LINE_BOUNDARY = re.compile(r"[.!?]+[\"”’')\]]*(?=\s)|\n")
 
 _STOPWORDS_WORDS = """
 a about above after again against all also am an and any are aren as at be because been before being below
@@ -38,54 +28,6 @@ _STOPWORDS = frozenset(_STOPWORDS_WORDS.split())
 
 _WORD = re.compile(r"[^\W_](?:[\w'-]*[^\W_])?", re.UNICODE)
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "s", "ly")
-_CONTRIBUTION = re.compile(
-    r"\b(we|this (paper|work|study)|our (work|method|approach|model|framework))\b.{0,40}?\b("
-    r"propose|present|introduce|develop|design|release|build|construct|study|show|find|demonstrate|describe|"
-    r"investigate|explore|analy[sz]e)", re.I)
-
-
-def sentence_spans(text: str, *, lines: bool = False) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of `text`, whitespace excluded; `lines=True` also splits at newlines."""
-    pattern = _LINE_BOUNDARY if lines else _BOUNDARY
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in pattern.finditer(text):
-        end = match.end()
-        if match.group(0)[0] in ".!?" and not _ends_sentence(text, match.start(), end):
-            continue
-        spans.append((start, end))
-        start = end
-    spans.append((start, len(text)))
-    result = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            result.append((s, e))
-    return result
-
-
-def _ends_sentence(text: str, punct_start: int, end: int) -> bool:
-    if text[punct_start] in "!?":
-        return True
-    before = text[:punct_start].rsplit(None, 1)
-    word = before[-1].lower().lstrip("([\"'“") if before else ""
-    if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
-        return False
-    following = text[end:].lstrip()
-    # "... 3. 5" or "model. we": a lowercase continuation is rarely a new sentence in abstracts.
-    return not (following and following[0].islower())
-
-
-def sentences(text: str, *, lines: bool = False) -> list[str]:
-    return [text[s:e] for s, e in sentence_spans(text, lines=lines)]
-
-
-def is_complete(sentence: str) -> bool:
-    """False for a fragment cut off mid-sentence (some listings truncate abstracts)."""
-    return sentence.rstrip("\"”’')]").endswith((".", "!", "?"))
 
 
 @lru_cache(maxsize=65_536)
@@ -104,11 +46,6 @@ def words(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stemmed words that carry meaning (no stopwords, no one-letter tokens)."""
     return [stem(w) for w in words(text) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
-
-
-def is_contribution(sentence: str) -> bool:
-    """Sentences like "We propose X" or "This paper presents Y": the ones that say what a paper does."""
-    return bool(_CONTRIBUTION.search(sentence))
 
 
 class TermWeights:

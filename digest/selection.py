@@ -28,13 +28,14 @@ TOPIC_SEARCH_K = 100
 # A hit counts as relevant to a topic only when both retrievers found it (hybrid agreement) and either its
 # MiniLM cosine to the topic is high in absolute terms and close to the best hit's, or it is fairly high and
 # BM25 finds the topic's words in it about as strongly as in the best lexical match. Measured on the bundled
-# corpus: on-topic papers for a 2-3 word topic score 0.42-0.52, generic neighbours ("A Survey of LLMs")
-# 0.35-0.41; short titles that name the topic exactly ("Squeezed Attention: ... Long Context Length") can sit
-# at 0.36 but match every topic word.
+# corpus (papers embedded by title and contribution statement): on-topic papers for a 2-3 word topic score
+# 0.43-0.58, generic neighbours ("A Review of Multi-Modal LLMs") 0.31-0.40; papers that name the topic
+# exactly but state their contribution in other words ("LoRAMoE", "LCFO: Long Context and Long Form
+# Output") can sit at 0.35-0.45 but match the topic's words almost as strongly as the best match.
 MIN_COSINE = 0.40
 COSINE_SPREAD = 0.12
 RESCUE_COSINE = 0.33
-RESCUE_TERMS = 0.85
+RESCUE_TERMS = 0.80
 # Neighbours looked up per rated paper, and how many rated papers are taken into account.
 FEEDBACK_NEIGHBOURS = 15
 FEEDBACK_MAX_PAPERS = 50

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from paperbot.errors import IndexMissingError
 from paperbot.models import Paper
+from retrieval.sentences import contribution_statement
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (
@@ -42,7 +43,9 @@ def content_hash(paper: Paper, model: str) -> str:
 
 
 def embedding_text(paper: Paper) -> str:
-    return f"{paper.title}. {paper.abstract}"
+    """What the dense index embeds: the title and the contribution statement (BM25 reads the whole abstract)."""
+    statement = contribution_statement(paper.abstract)
+    return f"{paper.title}. {statement}" if statement else paper.title
 
 
 def date_key(day: dt.date | None) -> int:

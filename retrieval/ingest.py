@@ -110,7 +110,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
         dimension = embedder.dimension
     store = VectorStore.open(settings, name, dimension, create=True, rebuild=rebuild)
 
-    papers = _merge_with_catalog(catalog, parsed.papers)
+    papers, rewritten = _merge_with_catalog(catalog, parsed.papers)
     stored = store.hashes([p.id for p in papers])
     todo = []
     for paper in papers:
@@ -121,6 +121,8 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
         elif old != content_hash(paper, name):
             report.updated += 1
             todo.append(paper)
+        elif paper.id in rewritten:  # new wording outside the embedded statement: BM25 reads it, no re-embed
+            report.updated += 1
         else:
             report.unchanged += 1
 
@@ -143,7 +145,9 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     if changed:
         catalog.upsert(changed)
     stale = catalog.info("format") != INDEX_FORMAT or not (lexical_dir(settings) / "rows.json").exists()
-    if changed or rebuild or stale:
+    # Re-embedded papers need a rebuild even when their record is unchanged: the side indexes hold a copy
+    # of every vector (an index built by a release that embedded other text is re-embedded, not re-recorded).
+    if changed or todo or rebuild or stale:
         rebuild_side_indexes(settings, catalog, store)
     catalog.set_info(embedding_model=name, dimension=str(dimension), format=INDEX_FORMAT,
                      last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -153,13 +157,19 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     return report
 
 
-def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> list[Paper]:
-    """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one."""
+def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Paper], set[str]]:
+    """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one.
+
+    Also returns the ids of indexed papers whose title or abstract is worded differently now.
+    """
     existing = {p.id: p for p in catalog.get_many([p.id for p in papers])}
     merged = []
+    rewritten = set()
     for paper in papers:
         old = existing.get(paper.id)
         if old is not None:
+            if (old.title, old.abstract) != (paper.title, paper.abstract):
+                rewritten.add(paper.id)
             paper = paper.model_copy(update={
                 "dates": sorted(set(old.dates) | set(paper.dates)),
                 "sources": list(dict.fromkeys([*old.sources, *paper.sources])),
@@ -167,7 +177,7 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> list[Paper]:
                 "authors": list(dict.fromkeys([*old.authors, *paper.authors])),
             })
         merged.append(paper)
-    return merged
+    return merged, rewritten
 
 
 def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str) -> None:

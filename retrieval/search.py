@@ -1,7 +1,8 @@
 """Hybrid search: dense (Chroma) and BM25 candidates fused by normalized score, plus a relevance verdict.
 
-Dense similarity understands paraphrase ("make CLIP handle long captions"); BM25 catches the rare exact
-word (a model name, "Sinhala") and the exact phrase.
+Dense similarity (to a paper's title and contribution statement, see `retrieval.sentences`) understands
+paraphrase ("make CLIP handle long captions"); BM25 over the whole abstract catches the rare exact word
+(a model name, "Sinhala") and the exact phrase.
 Whether anything is relevant at all is decided from the dense similarity of the best hit, helped by how
 much of the query BM25 found: an out-of-scope question still gets a nearest neighbour, just a far one.
 """
@@ -29,9 +30,9 @@ from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore, describe
 
 CANDIDATES = 50
-# Fusion: each ranker's scores are z-normalized over the pooled candidates, then mixed. Unlike rank fusion
-# this keeps margins: a paper far ahead on BM25 (a rare name, an exact phrase) stays ahead.
-DENSE_WEIGHT = 0.4
+# Fusion: each ranker's scores are z-normalized over the pooled candidates, then mixed in equal parts. Unlike
+# rank fusion this keeps margins: a paper far ahead on BM25 (a rare name, an exact phrase) stays ahead.
+DENSE_WEIGHT = 0.5
 # A date filter that keeps at most this share of the papers is searched exactly over the kept rows;
 # a looser one over-fetches from the HNSW index and drops what the filter excludes.
 EXACT_SHARE = 0.3

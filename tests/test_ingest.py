@@ -13,8 +13,12 @@ from conftest import make_settings
 from paperbot.cli import main
 from paperbot.errors import IndexMissingError, ModelMismatchError
 from retrieval import Retriever
-from retrieval.embedding import MiniLMEmbedder, get_embedder
-from retrieval.ingest import ingest
+from retrieval.catalog import Catalog
+from retrieval.dense_rows import DenseRows
+from retrieval.embedding import MINILM_DIM, MINILM_NAME, MiniLMEmbedder, get_embedder
+from retrieval.ingest import catalog_path, ingest, lexical_dir, rebuild_side_indexes
+from retrieval.lexical import LexicalIndex
+from retrieval.store import VectorStore
 
 ABSTRACT = ("We propose a retrieval method for long documents. It splits text into passages and ranks them "
             "with a learned scorer. Experiments show better accuracy on question answering benchmarks.")
@@ -51,11 +55,35 @@ def test_reingest_of_unchanged_corpus_embeds_nothing(tmp_path: Path) -> None:
     assert (second.new, second.updated, second.unchanged, second.embedded) == (0, 0, 3, 0)
     assert embedder.calls == 3, "an unchanged corpus must not be embedded again"
 
-    write_corpus(corpus, {"Paper A": ABSTRACT + " Variant A.", "Paper B": ABSTRACT + " Changed!",
-                          "Paper C": ABSTRACT + " Variant C."})
+    # B states a new contribution (re-embedded); C only reports new results (BM25 reads them, no model run).
+    write_corpus(corpus, {"Paper A": ABSTRACT + " Variant A.",
+                          "Paper B": "We propose a different scorer. " + ABSTRACT + " Variant B.",
+                          "Paper C": ABSTRACT + " Variant C, now with ablations."})
     third = ingest([corpus], settings, embedder=embedder)
-    assert (third.updated, third.unchanged, third.embedded, embedder.calls) == (1, 2, 1, 4)
-    assert Retriever.open(settings).stats().papers == 3
+    assert (third.updated, third.unchanged, third.embedded, embedder.calls) == (2, 1, 1, 4)
+    retriever = Retriever.open(settings)
+    assert retriever.stats().papers == 3
+    assert retriever.search("ablations").hits[0].title == "Paper C"
+
+
+def test_vectors_embedded_by_an_older_release_are_replaced_everywhere_search_reads_them(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    corpus = write_corpus(tmp_path / "corpus", {"Paper A": ABSTRACT, "Paper B": "We study bird migration."})
+    ingest([corpus], settings)
+    store = VectorStore.open(settings, MINILM_NAME, MINILM_DIM)
+    by_title = {p.title: p.id for p in Retriever.open(settings).papers()}
+    wrong = store.vectors([by_title["Paper B"]])[by_title["Paper B"]]
+    # What an index built by a release that embedded other text looks like: another vector, another hash.
+    store.upsert([by_title["Paper A"]], wrong[None, :], ["0" * 16], [20260312])
+    rebuild_side_indexes(settings, Catalog(catalog_path(settings)), store)
+
+    report = ingest([corpus], settings)
+    assert (report.updated, report.unchanged, report.embedded) == (1, 1, 1)
+    rows = DenseRows.load(lexical_dir(settings))
+    row_of = {pid: i for i, pid in enumerate(LexicalIndex.load(lexical_dir(settings)).ids)}
+    for pid, vector in store.vectors(list(by_title.values())).items():
+        copy = rows.cosine(vector, np.array([row_of[pid]]))[0]
+        assert copy > 0.999, "fusion must score the vector Chroma holds, not a stale copy"
 
 
 def test_new_pages_add_to_the_index_and_keep_earlier_listings(tmp_path: Path) -> None:

@@ -102,3 +102,16 @@ def test_cli_search_readable_and_bad_dates(index_dir: Path, monkeypatch: pytest.
     assert "YYYY-MM-DD" in capsys.readouterr().err
     assert main(["search", "   "]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_eval_on_the_dev_questions_meets_the_retrieval_bar(index_dir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(index_dir)
+    monkeypatch.setenv("DATA_DIR", str(index_dir))
+    assert main(["eval", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    fused, bm25, dense = report["fused"], report["bm25"], report["dense"]
+    assert fused["hit_at_1"] >= 0.95 and fused["hit_at_5"] == 1.0
+    assert fused["recall_at_10"] >= 0.85
+    assert fused["rejection_rate"] == 1.0 and fused["false_rejection_rate"] == 0.0
+    assert fused["mrr_at_10"] > max(bm25["mrr_at_10"], dense["mrr_at_10"]), "fusion must beat either ranker alone"
