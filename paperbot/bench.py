@@ -2,8 +2,9 @@
 
 Measured in one process, on this machine:
 - bundled corpus: ingest from scratch (papers/s) beside the raw embedding model's own throughput on the
-  same texts, re-ingest of the unchanged corpus, warm search latency (k=10) with and without a date filter,
-  answer-engine overhead (extractive mode: everything but an LLM call), disk per paper;
+  same texts, a cold `paperbot ingest` in a new process, re-ingest of the unchanged corpus, warm search
+  latency (k=10) with and without a date filter, answer-engine overhead (extractive mode: everything but
+  an LLM call), disk per paper;
 - scale: N synthetic papers built from sentences of the real abstracts. Embedding 100k abstracts would take
   ~2 h on 2 cores, so a real sample is embedded and its vectors reused (with a little noise, so that the
   HNSW graph sees distinct points); the report says so.
@@ -47,6 +48,7 @@ class CorpusFigures(BaseModel):
     ingest_papers_per_s: float | None = None
     model_papers_per_s: float | None = None
     reingest_seconds: float | None = None
+    cold_ingest_seconds: float | None = None
     search: Latency
     search_filtered: Latency
     engine_overhead: Latency | None = None
@@ -120,6 +122,14 @@ def _serving_rss_mb(settings: Settings, queries: list[str]) -> float:
     return round(float(out.strip().splitlines()[-1]), 1)
 
 
+def _cold_ingest_seconds(data_dir: Path) -> float:
+    env = {**os.environ, "DATA_DIR": str(data_dir)}
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "paperbot", "ingest", "--quiet"], check=True, capture_output=True,
+                   env=env)
+    return round(time.perf_counter() - started, 2)
+
+
 def _time_engine(settings: Settings, queries: list[str]) -> Latency:
     from answer.engine import Engine
     from retrieval import Retriever
@@ -144,8 +154,13 @@ def bench_bundled(work: Path, say: Say) -> CorpusFigures:
     from retrieval.ingest import ingest
 
     settings = Settings(_env_file=None, data_dir=work / "bundled")  # type: ignore[call-arg]
+    say("cold `paperbot ingest` in a new process (imports and model load included)")
+    cold = _cold_ingest_seconds(work / "cold")
+    # Loading the model and importing Chroma's client are paid once per process, not per ingest: both
+    # happen before the clocks start, so the ingest is compared with the model on equal terms.
     embedder = get_embedder(settings)
     embedder.embed(["warm-up"])
+    import chromadb  # noqa: F401
     texts = [embedding_text(p) for p in parse_corpus([BUNDLED_CORPUS]).papers]
     say(f"raw model: embedding {len(texts)} papers")
     started = time.perf_counter()
@@ -164,7 +179,8 @@ def bench_bundled(work: Path, say: Say) -> CorpusFigures:
     return CorpusFigures(
         papers=first.papers, ingest_seconds=round(first.seconds, 2),
         ingest_papers_per_s=round(first.papers / first.seconds, 2), model_papers_per_s=round(model_rate, 2),
-        reingest_seconds=round(again.seconds, 2), search=plain, search_filtered=filtered, engine_overhead=engine,
+        reingest_seconds=round(again.seconds, 2), cold_ingest_seconds=cold, search=plain,
+        search_filtered=filtered, engine_overhead=engine,
         disk_bytes_per_paper=round(_disk(settings.index_dir) / first.papers, 1),
         serving_rss_mb=_serving_rss_mb(settings, queries))
 
@@ -243,9 +259,12 @@ def markdown(report: Report) -> str:
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
-        _row("ingest from scratch", f"{b.ingest_seconds} s ({b.ingest_papers_per_s} papers/s)", "<= 40 s"),
+        _row("ingest from scratch (model loaded)", f"{b.ingest_seconds} s ({b.ingest_papers_per_s} papers/s)",
+             "<= 40 s"),
         _row("raw embedding model, same texts", f"{b.model_papers_per_s} papers/s",
              f"ingest >= 90%: {100 * (b.ingest_papers_per_s or 0) / (b.model_papers_per_s or 1):.0f}%"),
+        _row("`paperbot ingest` from scratch in a new process (imports, model load)",
+             f"{b.cold_ingest_seconds} s", "<= 40 s"),
         _row("re-ingest, unchanged corpus", f"{b.reingest_seconds} s", "<= 3 s"),
         _row("search k=10, warm", f"p50 {b.search.p50_ms} ms, p95 {b.search.p95_ms} ms ({b.search.n} queries)",
              "p95 <= 20 ms"),

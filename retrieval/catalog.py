@@ -13,6 +13,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from paperbot.errors import IndexMissingError
@@ -44,8 +45,13 @@ def content_hash(paper: Paper, model: str) -> str:
 
 def embedding_text(paper: Paper) -> str:
     """What the dense index embeds: the title and the contribution statement (BM25 reads the whole abstract)."""
-    statement = contribution_statement(paper.abstract)
-    return f"{paper.title}. {statement}" if statement else paper.title
+    return _embedding_text(paper.title, paper.abstract)
+
+
+@lru_cache(maxsize=4096)  # an ingest asks for each paper's text to sort, embed and hash it
+def _embedding_text(title: str, abstract: str) -> str:
+    statement = contribution_statement(abstract)
+    return f"{title}. {statement}" if statement else title
 
 
 def date_key(day: dt.date | None) -> int:

@@ -10,7 +10,9 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -108,37 +110,30 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     if dimension is None:
         embedder = embedder or get_embedder(settings)
         dimension = embedder.dimension
-    store = VectorStore.open(settings, name, dimension, create=True, rebuild=rebuild)
+    papers, rewritten, indexed = _merge_with_catalog(catalog, parsed.papers)
 
-    papers, rewritten = _merge_with_catalog(catalog, parsed.papers)
-    stored = store.hashes([p.id for p in papers])
-    todo = []
-    for paper in papers:
-        old = stored.get(paper.id)
-        if old is None:
-            report.new += 1
-            todo.append(paper)
-        elif old != content_hash(paper, name):
-            report.updated += 1
-            todo.append(paper)
-        elif paper.id in rewritten:  # new wording outside the embedded statement: BM25 reads it, no re-embed
-            report.updated += 1
-        else:
-            report.unchanged += 1
-
-    if todo:
-        embedder = embedder or get_embedder(settings)
-        # Length-sorted chunks pad least: each model batch is padded to its longest member.
-        todo.sort(key=lambda p: len(embedding_text(p)))
-        step = 256
-        for start in range(0, len(todo), step):
-            chunk = todo[start : start + step]
-            vectors = embedder.embed([embedding_text(p) for p in chunk])
-            store.upsert([p.id for p in chunk], vectors, [content_hash(p, name) for p in chunk],
-                         [date_key(p.date) for p in chunk])
-            report.embedded += len(chunk)
-            if progress:
-                progress(report.embedded, len(todo))
+    with _Writer(settings, name, dimension, rebuild, embedder, progress) as writer:
+        # A paper the catalog has never seen cannot have a current vector: embed those while Chroma opens.
+        unseen = [p for p in papers if p.id not in indexed]
+        report.new += len(unseen)
+        writer.embed(unseen, total=len(unseen))
+        stored = writer.store().hashes([p.id for p in papers if p.id in indexed])
+        todo = []
+        for paper in (p for p in papers if p.id in indexed):
+            old = stored.get(paper.id)
+            if old is None:
+                report.new += 1
+                todo.append(paper)
+            elif old != content_hash(paper, name):
+                report.updated += 1
+                todo.append(paper)
+            elif paper.id in rewritten:  # new wording outside the embedded statement: BM25 reads it, no re-embed
+                report.updated += 1
+            else:
+                report.unchanged += 1
+        writer.embed(todo, total=len(unseen) + len(todo))
+        store = writer.finish()
+        report.embedded = writer.embedded
     # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
     known = catalog.fingerprints()
     changed = [p for p in papers if known.get(p.id) != record_fingerprint(p)]
@@ -147,7 +142,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     stale = catalog.info("format") != INDEX_FORMAT or not (lexical_dir(settings) / "rows.json").exists()
     # Re-embedded papers need a rebuild even when their record is unchanged: the side indexes hold a copy
     # of every vector (an index built by a release that embedded other text is re-embedded, not re-recorded).
-    if changed or todo or rebuild or stale:
+    if changed or report.embedded or rebuild or stale:
         rebuild_side_indexes(settings, catalog, store)
     catalog.set_info(embedding_model=name, dimension=str(dimension), format=INDEX_FORMAT,
                      last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
@@ -157,10 +152,73 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     return report
 
 
-def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Paper], set[str]]:
+class _Writer:
+    """Embeds on the calling thread while one worker thread opens Chroma and then upserts each batch, in order.
+
+    Importing and opening Chroma takes most of a second, and an upsert a good part of one: done beside the
+    model instead of between its batches, they no longer add to the ingest's time.
+    """
+
+    BATCH = 64  # papers per model call and per upsert; also how often a failed Chroma is noticed
+
+    def __init__(self, settings: Settings, name: str, dimension: int, rebuild: bool, embedder: Embedder | None,
+                 progress: Progress | None) -> None:
+        self._settings = settings
+        self._name = name
+        self._embedder = embedder
+        self._progress = progress
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma")
+        self._opening = self._worker.submit(VectorStore.open, settings, name, dimension, create=True,
+                                            rebuild=rebuild)
+        self._writes: list[Future[None]] = []
+        self.embedded = 0
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def store(self) -> VectorStore:
+        return self._opening.result()
+
+    def embed(self, papers: list[Paper], total: int) -> None:
+        if not papers:
+            return
+        embedder = self._embedder = self._embedder or get_embedder(self._settings)
+        # Length-sorted batches pad least: each model batch is padded to its longest member.
+        papers = sorted(papers, key=lambda p: len(embedding_text(p)))
+        for start in range(0, len(papers), self.BATCH):
+            self._raise_failure()
+            batch = papers[start : start + self.BATCH]
+            vectors = embedder.embed([embedding_text(p) for p in batch])
+            self._writes.append(self._worker.submit(self._upsert, batch, vectors))
+            self.embedded += len(batch)
+            if self._progress:
+                self._progress(self.embedded, total)
+
+    def finish(self) -> VectorStore:
+        for write in self._writes:
+            write.result()
+        return self.store()
+
+    def _upsert(self, batch: list[Paper], vectors: np.ndarray) -> None:
+        self.store().upsert([p.id for p in batch], vectors, [content_hash(p, self._name) for p in batch],
+                            [date_key(p.date) for p in batch])
+
+    def _raise_failure(self) -> None:
+        """Stop embedding as soon as Chroma has failed (down, or built with another model)."""
+        futures: list[Future[Any]] = [self._opening, *self._writes]
+        for future in futures:
+            if future.done() and future.exception() is not None:
+                future.result()
+
+
+def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Paper], set[str], set[str]]:
     """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one.
 
-    Also returns the ids of indexed papers whose title or abstract is worded differently now.
+    Also returns the ids of indexed papers whose title or abstract is worded differently now, and the ids
+    of every paper the catalog already holds.
     """
     existing = {p.id: p for p in catalog.get_many([p.id for p in papers])}
     merged = []
@@ -177,7 +235,7 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Pap
                 "authors": list(dict.fromkeys([*old.authors, *paper.authors])),
             })
         merged.append(paper)
-    return merged, rewritten
+    return merged, rewritten, set(existing)
 
 
 def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str) -> None:
