@@ -84,8 +84,10 @@ async def test_a_10_second_llm_is_acknowledged_at_once_and_answered_later(simcor
     assert result.acknowledged and result.deferred
     assert openai_server.in_flight == 1 and not result.response.embeds
     assert acknowledged_after < 3.0
-    final = await wait_until(simcord_env, lambda: result.response and result.response.embeds, timeout=30)
-    assert "extending position encodings [1]" in final[0].description
+    # Streamed: partial edits come first ("Long ▌", footer "Writing…"); the answer is the one with a mode.
+    await wait_until(simcord_env, lambda: result.response and result.response.embeds
+                     and (result.response.embeds[0].footer.text or "").startswith("Mode:"), timeout=30)
+    assert "extending position encodings [1]" in result.response.embeds[0].description
     assert time.monotonic() - started >= 10
 
 
