@@ -117,9 +117,10 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
         unseen = [p for p in papers if p.id not in indexed]
         report.new += len(unseen)
         writer.embed(unseen, total=len(unseen))
-        stored = writer.store().hashes([p.id for p in papers if p.id in indexed])
+        known = [p for p in papers if p.id in indexed]
+        stored = writer.store().hashes([p.id for p in known])
         todo = []
-        for paper in (p for p in papers if p.id in indexed):
+        for paper in known:
             old = stored.get(paper.id)
             if old is None:
                 report.new += 1
@@ -135,8 +136,8 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
         store = writer.finish()
         report.embedded = writer.embedded
     # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
-    known = catalog.fingerprints()
-    changed = [p for p in papers if known.get(p.id) != record_fingerprint(p)]
+    fingerprints = catalog.fingerprints()
+    changed = [p for p in papers if fingerprints.get(p.id) != record_fingerprint(p)]
     if changed:
         catalog.upsert(changed)
     stale = catalog.info("format") != INDEX_FORMAT or not (lexical_dir(settings) / "rows.json").exists()
@@ -155,8 +156,8 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
 class _Writer:
     """Embeds on the calling thread while one worker thread opens Chroma and then upserts each batch, in order.
 
-    Importing and opening Chroma takes most of a second, and an upsert a good part of one: done beside the
-    model instead of between its batches, they no longer add to the ingest's time.
+    Importing and opening Chroma takes most of a second and each upsert a little more: overlapped with the
+    model's batches instead of waiting between them, they cost the ingest only the CPU they take from it.
     """
 
     BATCH = 64  # papers per model call and per upsert; also how often a failed Chroma is noticed

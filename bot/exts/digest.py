@@ -648,6 +648,12 @@ class DigestCog(commands.Cog):
     def _now(self) -> dt.datetime:
         return discord.utils.utcnow()
 
+    async def _save(self, target: DigestTarget, now: dt.datetime) -> tuple[DigestTarget, dt.datetime, str]:
+        """Store a subscription; return it as stored, when its next digest goes out, and any topic warning."""
+        saved = await asyncio.to_thread(self.store.save_target, target)
+        served = await asyncio.to_thread(self.store.served_on, saved.key, now.date())
+        return saved, next_slot(saved, now, self.poster.grace, served), await self._topic_warning(saved.topics)
+
     async def _topic_warning(self, topics: str | None) -> str:
         """Say so when a topic matches nothing in the corpus today (e.g. an acronym the corpus spells out)."""
         names = split_topics(topics)
@@ -717,10 +723,7 @@ class DigestCog(commands.Cog):
             updated_at=now,
         )
         target = updated_target(old, base, time=at, size=size, topics=cleaned, archive=archive)
-        saved = await asyncio.to_thread(self.store.save_target, target)
-        served = await asyncio.to_thread(self.store.served_on, key, now.date())
-        upcoming = next_slot(saved, now, self.poster.grace, served)
-        warning = await self._topic_warning(saved.topics)
+        saved, upcoming, warning = await self._save(target, now)
         verb = "updated" if old else "set"
         await deliver(
             interaction,
@@ -859,10 +862,7 @@ class DigestCog(commands.Cog):
             updated_at=now,
         )
         target = updated_target(old, base, time=at, size=size, topics=cleaned, archive=False)
-        saved = await asyncio.to_thread(self.store.save_target, target)
-        served = await asyncio.to_thread(self.store.served_on, key, now.date())
-        upcoming = next_slot(saved, now, self.poster.grace, served)
-        warning = await self._topic_warning(saved.topics)
+        saved, upcoming, warning = await self._save(target, now)
         where = "" if interaction.guild is None else " (I'll send it by DM; keep DMs from server members open)"
         await deliver(
             interaction,
