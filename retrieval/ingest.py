@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from paperbot.errors import ModelMismatchError
 from paperbot.models import Paper
 from paperbot.settings import Settings
 from retrieval import dense_rows
+from retrieval.acronyms import GlossaryBuilder
 from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
 from retrieval.corpus import Problem, parse_corpus
 from retrieval.embedding import MINILM_DIM, MINILM_NAME, Embedder, get_embedder
@@ -28,9 +29,9 @@ from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore
 
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
-# Bumped whenever the side indexes (BM25 tokens, row-aligned vectors) change shape, so an existing index
+# Bumped whenever the side indexes (BM25 tokens, row-aligned vectors, acronyms) change shape, so an existing index
 # gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "4"
+INDEX_FORMAT = "5"
 
 
 class IngestReport(BaseModel):
@@ -82,8 +83,15 @@ def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStor
     """BM25 and the row-aligned vector copy, rebuilt from the catalog and Chroma after any change."""
     titles = catalog.titles()
     dates = {pid: date for pid, _, date in titles}
-    rows = ((pid, title, abstract, dates[pid]) for pid, title, abstract in catalog.texts())
-    LexicalIndex.build(rows).save(lexical_dir(settings))
+    glossary = GlossaryBuilder()
+
+    def rows() -> Iterator[tuple[str, str, str, int]]:
+        for pid, title, abstract in catalog.texts():
+            glossary.add(f"{title}. {abstract}")
+            yield pid, title, abstract, dates[pid]
+
+    LexicalIndex.build(rows()).save(lexical_dir(settings))
+    glossary.build(f"{title}. {abstract}" for _, title, abstract in catalog.texts()).save(lexical_dir(settings))
     ids = [pid for pid, _, _ in titles]
     matrix = np.zeros((len(ids), store.dimension), dtype=np.float16)
     for start in range(0, len(ids), 2_000):

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from paperbot.errors import IndexMissingError, InputError
 from paperbot.models import Hit, Paper, SearchFilters, SearchResult
 from paperbot.settings import Settings
+from retrieval.acronyms import Glossary
 from retrieval.catalog import Catalog, date_key
 from retrieval.corpus import normalize_title
 from retrieval.dense_rows import DenseRows
@@ -58,6 +59,7 @@ class _Side:
         try:
             self.lexical = LexicalIndex.load(lexical_dir(settings))
             self.rows = DenseRows.load(lexical_dir(settings))
+            self.glossary = Glossary.load(lexical_dir(settings))
         except (OSError, ValueError, KeyError) as exc:
             raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
         if len(self.rows) != len(self.lexical.ids):
@@ -157,24 +159,25 @@ class Retriever:
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         """Ranked hits, best first; `relevant` is False when nothing in the corpus is about the query."""
-        text, notice = self._clean(query)
-        vector = self._embedder.embed([text])[0]
-        return self._search_vector(text, vector, k, filters, notice)
+        return self.search_many([query], k, filters)[0]
 
     def search_many(self, queries: Sequence[str], k: int = 10,
                     filters: SearchFilters | None = None) -> list[SearchResult]:
+        side = self._current()
         cleaned = [self._clean(q) for q in queries]
-        vectors = self._embedder.embed([t for t, _ in cleaned])
-        return [self._search_vector(t, v, k, filters, n) for (t, n), v in zip(cleaned, vectors, strict=True)]
+        searched = [side.glossary.expand(text) for text, _ in cleaned]
+        vectors = self._embedder.embed(searched)
+        return [self._search_vector(side, text, wording, vector, k, filters, notice)
+                for (text, notice), wording, vector in zip(cleaned, searched, vectors, strict=True)]
 
     def rankings(self, query: str, filters: SearchFilters | None = None
                  ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The dense and BM25 rankings before fusion (for `paperbot eval` ablations)."""
-        text, _ = self._clean(query)
         side = self._current()
+        wording = side.glossary.expand(self._clean(query)[0])
         allowed = self._allowed(side, filters)
-        vector = self._embedder.embed([text])[0]
-        return self._dense(side, vector, allowed), self._lexical_top(side, text, allowed)[0]
+        vector = self._embedder.embed([wording])[0]
+        return self._dense(side, vector, allowed), self._lexical_top(side, wording, allowed)[0]
 
     @staticmethod
     def _fuse(side: _Side, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: np.ndarray,
@@ -192,17 +195,17 @@ class Retriever:
         fused = DENSE_WEIGHT * z(cosines) + (1 - DENSE_WEIGHT) * z(bm25) if bm25.any() else z(cosines)
         return dict(zip(pool, fused.tolist(), strict=True))
 
-    def _search_vector(self, text: str, vector: np.ndarray, k: int, filters: SearchFilters | None,
-                       notice: str | None) -> SearchResult:
-        side = self._current()
+    def _search_vector(self, side: _Side, text: str, wording: str, vector: np.ndarray, k: int,
+                       filters: SearchFilters | None, notice: str | None) -> SearchResult:
+        """`wording` is `text` with its acronyms spelled out; `vector` embeds it."""
         allowed = self._allowed(side, filters)
         dense = self._dense(side, vector, allowed)
-        lexical, lexical_scores = self._lexical_top(side, text, allowed)
+        lexical, lexical_scores = self._lexical_top(side, wording, allowed)
         fused = self._fuse(side, vector, dense, lexical_scores, lexical)
         order = sorted(fused, key=lambda pid: -fused[pid])[:k]
         best_cosine = dense[0][1] if dense else 0.0
         relevant = best_cosine >= RELEVANT_COSINE or (
-            best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and side.lexical.coverage(text) >= 0.5)
+            best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and side.lexical.coverage(wording) >= 0.5)
         papers = {p.id: p for p in self.get_many(order)}
         hits = [Hit(id=pid, title=papers[pid].title, score=round(fused[pid], 6), date=papers[pid].date,
                     abstract=papers[pid].abstract, urls=papers[pid].urls) for pid in order if pid in papers]

@@ -115,3 +115,13 @@ def test_eval_on_the_dev_questions_meets_the_retrieval_bar(index_dir: Path, monk
     assert fused["recall_at_10"] >= 0.85
     assert fused["rejection_rate"] == 1.0 and fused["false_rejection_rate"] == 0.0
     assert fused["mrr_at_10"] > max(bm25["mrr_at_10"], dense["mrr_at_10"]), "fusion must beat either ranker alone"
+
+
+@pytest.mark.parametrize(("acronym", "paper"), [
+    ("DPO", "Direct Preference Optimization: Your Language Model is Secretly a Reward Model"),
+    ("RLHF", "Sequence to Sequence Reward Modeling: Improving RLHF by Language Feedback"),
+])
+def test_an_acronym_the_corpus_defines_finds_its_papers(retriever: Retriever, acronym: str, paper: str) -> None:
+    result = retriever.search(acronym, k=3)
+    assert result.relevant and result.query == acronym
+    assert paper in [hit.title for hit in result.hits]
