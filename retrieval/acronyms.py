@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -70,19 +69,16 @@ class GlossaryBuilder:
             if long_form:
                 self._seen[short.lower()][" ".join(_WORD.findall(long_form.lower()))] += 1
 
-    def build(self, texts: Iterable[str]) -> Glossary:
-        """The glossary; `texts` (the corpus again) tell which short forms are also ordinary words there."""
+    def build(self) -> Glossary:
         long_forms = {short: forms.most_common(1)[0][0] for short, forms in self._seen.items()}
-        words = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, long_forms), key=len, reverse=True)) + r")\b")
-        as_words = {found for text in texts for found in words.findall(text)} if long_forms else set()
-        return Glossary(long_forms, as_words | (set(long_forms) & _english_words()))
+        return Glossary(long_forms, set(long_forms) & _english_words())
 
 
 class Glossary:
     def __init__(self, long_forms: dict[str, str], as_words: set[str]) -> None:
         self.long_forms = long_forms
-        # Short forms that are also ordinary words, in the corpus or in English ("tag", "rag"): expanded
-        # only when a query writes them with capitals ("RAG"), not when it writes them as a word.
+        # Short forms that are also English words ("tag", "rag"): spelled out only when a query writes them
+        # with capitals ("RAG"), not when it uses the word.
         self.as_words = as_words
 
     def save(self, directory: Path) -> None:

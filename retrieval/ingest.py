@@ -91,7 +91,7 @@ def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStor
             yield pid, title, abstract, dates[pid]
 
     LexicalIndex.build(rows()).save(lexical_dir(settings))
-    glossary.build(f"{title}. {abstract}" for _, title, abstract in catalog.texts()).save(lexical_dir(settings))
+    glossary.build().save(lexical_dir(settings))
     ids = [pid for pid, _, _ in titles]
     matrix = np.zeros((len(ids), store.dimension), dtype=np.float16)
     for start in range(0, len(ids), 2_000):
