@@ -639,11 +639,18 @@ class DigestCog(commands.Cog):
     def _is_admin(self, interaction: discord.Interaction[Any]) -> bool:
         return bool(interaction.permissions.manage_guild)
 
-    def _target_channel(
-        self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None
+    async def _managed_channel(
+        self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None, *, doing: str, pick: str
     ) -> discord.abc.GuildChannel | None:
+        """The channel an admin command acts on (default: this one), or None after telling the user why not."""
+        if not self._is_admin(interaction):
+            await self._refuse(interaction, f"You need the **Manage Server** permission to {doing}.")
+            return None
         chosen = channel or interaction.channel
-        return chosen if isinstance(chosen, discord.abc.GuildChannel) else None
+        if not isinstance(chosen, discord.abc.GuildChannel):
+            await self._refuse(interaction, pick)
+            return None
+        return chosen
 
     def _now(self) -> dt.datetime:
         return discord.utils.utcnow()
@@ -763,12 +770,9 @@ class DigestCog(commands.Cog):
             stopped = await asyncio.to_thread(self.store.delete_target, dm_key(interaction.user.id))
             await self._refuse(interaction, "Your DM digest is stopped." if stopped else "You have no DM digest.")
             return
-        if not self._is_admin(interaction):
-            await self._refuse(interaction, "You need the **Manage Server** permission to configure digests.")
-            return
-        where = self._target_channel(interaction, channel)
+        where = await self._managed_channel(interaction, channel, doing="configure digests",
+                                            pick="Pick the channel whose digest should stop.")
         if where is None:
-            await self._refuse(interaction, "Pick the channel whose digest should stop.")
             return
         stopped = await asyncio.to_thread(self.store.delete_target, channel_key(where.id))
         await self._refuse(
@@ -786,12 +790,9 @@ class DigestCog(commands.Cog):
             key = dm_key(interaction.user.id)
             where_text = "here"
         else:
-            if not self._is_admin(interaction):
-                await self._refuse(interaction, "You need the **Manage Server** permission to post a digest.")
-                return
-            where = self._target_channel(interaction, channel)
+            where = await self._managed_channel(interaction, channel, doing="post a digest",
+                                                pick="Pick the channel to post the digest in.")
             if where is None:
-                await self._refuse(interaction, "Pick the channel to post the digest in.")
                 return
             key, where_text = channel_key(where.id), where.mention
         target = await asyncio.to_thread(self.store.get_target, key)
