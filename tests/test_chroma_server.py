@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import make_settings
+from support.counting_embedder import CountingEmbedder
 
 from paperbot.errors import StoreUnavailableError
 from paperbot.settings import BUNDLED_CORPUS
@@ -77,3 +78,14 @@ def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path) -> None:
     corpus.write_text(json.dumps({"title": "T", "abstract": "An abstract long enough to count as one."}) + "\n")
     with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1"):
         ingest([corpus], settings)
+
+
+def test_ingest_stops_embedding_soon_after_chroma_is_found_unreachable(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data", chroma_host="127.0.0.1", chroma_port=free_port())
+    corpus = tmp_path / "many.jsonl"
+    corpus.write_text("".join(json.dumps({"title": f"Paper {n}", "abstract": f"We propose method number {n}."})
+                              + "\n" for n in range(1000)))
+    embedder = CountingEmbedder()
+    with pytest.raises(StoreUnavailableError):
+        ingest([corpus], settings, embedder=embedder)
+    assert embedder.calls < 1000, "a dead Chroma must not cost the whole corpus's embedding first"

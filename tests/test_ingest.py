@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from conftest import make_settings
+from support.counting_embedder import CountingEmbedder
 
 from paperbot.cli import main
 from paperbot.errors import IndexMissingError, ModelMismatchError
 from retrieval import Retriever
 from retrieval.catalog import Catalog
 from retrieval.dense_rows import DenseRows
-from retrieval.embedding import MINILM_DIM, MINILM_NAME, MiniLMEmbedder, get_embedder
+from retrieval.embedding import MINILM_DIM, MINILM_NAME
 from retrieval.ingest import catalog_path, ingest, lexical_dir, rebuild_side_indexes
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore
 
 ABSTRACT = ("We propose a retrieval method for long documents. It splits text into passages and ranks them "
             "with a learned scorer. Experiments show better accuracy on question answering benchmarks.")
-
-
-class CountingEmbedder:
-    """The real model, counting how many texts it is asked to embed."""
-
-    def __init__(self) -> None:
-        self._inner = get_embedder(make_settings(Path(".")))
-        assert isinstance(self._inner, MiniLMEmbedder)
-        self.name, self.dimension, self.calls = self._inner.name, self._inner.dimension, 0
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls += len(texts)
-        return self._inner.embed(texts)
 
 
 def write_corpus(folder: Path, abstracts: dict[str, str]) -> Path:
