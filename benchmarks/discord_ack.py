@@ -160,6 +160,8 @@ def main() -> int:
     parser.add_argument("--index", type=Path, default=None, help="an existing index folder to reuse")
     parser.add_argument("--verbose", "-v", action="store_true", help="figures per wave")
     args = parser.parse_args()
+    if args.index is not None and not (args.index / "catalog.sqlite3").exists():
+        parser.error(f"{args.index} is not an index folder (no catalog.sqlite3): pass e.g. data/index")
 
     def slow(body: dict[str, Any]) -> Reply:
         reply = default_reply(body)
