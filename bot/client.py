@@ -27,6 +27,7 @@ from paperbot.errors import PaperBotError
 from paperbot.settings import Settings
 from storage.conversations import ConversationStore
 from storage.feedback import FeedbackStore
+from storage.searches import SearchStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -76,6 +77,7 @@ class PaperBotCore(_Base):
         self.app = app
         self.feedback = FeedbackStore(app.db)
         self.conversations = ConversationStore(app.db)
+        self.searches = SearchStore(app.db)
         self.cooldowns = Cooldowns(settings.user_cooldown_seconds)
         self.questions_in_progress = 0
         self._answer_seconds = float(BUSY_RETRY_SECONDS)  # moving average: how long an answer takes

@@ -110,14 +110,6 @@ class PaperTree(app_commands.CommandTree[Any]):
         await report_interaction_error(interaction, error)
 
 
-class ReportingView(discord.ui.View):
-    """A view whose failures go through the central handler rather than discord.py's default log line."""
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception,
-                       item: discord.ui.Item[Any], /) -> None:
-        await report_interaction_error(interaction, error, where="button")
-
-
 async def on_command_error(ctx: commands.Context[Any], error: commands.CommandError) -> None:
     if isinstance(error, commands.CommandNotFound):
         return

@@ -1,21 +1,19 @@
-"""Buttons: the ones under an answer (persistent: they keep working after a restart) and a paginator."""
+"""Buttons under answers and search results; all persistent: they keep working after a restart."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.errors import ReportingView, report_interaction_error
+from bot.errors import report_interaction_error
 from bot.formatting import NO_MENTIONS, Outgoing
-from bot.render import hits_message, sources_messages
+from bot.render import hits_message, search_pages, sources_messages
 from bot.replies import acknowledge, bot_of, deliver
-from paperbot.commands import more_like
+from paperbot.commands import more_like, search
 from storage.feedback import StoredAnswer, Vote
 
 if TYPE_CHECKING:
@@ -26,17 +24,8 @@ log = logging.getLogger(__name__)
 GONE = "That answer is no longer available; ask again with /ask."
 
 
-class _AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pb:(?!x)x"):
-    """Base for the answer buttons: the answer id lives in the custom id, failures go to the central handler."""
-
-    def __init__(self, answer_id: int, button: discord.ui.Button[Any]) -> None:
-        super().__init__(button)
-        self.answer_id = answer_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> _AnswerButton:
-        return cls(int(match["id"]))  # type: ignore[call-arg]
+class _Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pb:(?!x)x"):
+    """Base for persistent buttons: state lives in the custom id, failures go to the central handler."""
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
@@ -46,6 +35,19 @@ class _AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"p
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
+
+
+class _AnswerButton(_Button, template=r"pb:(?!x)x"):
+    """Base for the buttons under an answer: the custom id carries the stored answer's id."""
+
+    def __init__(self, answer_id: int, button: discord.ui.Button[Any]) -> None:
+        super().__init__(button)
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> _AnswerButton:
+        return cls(int(match["id"]))  # type: ignore[call-arg]
 
     async def _load(self, interaction: discord.Interaction[Any]) -> tuple[PaperBotCore, StoredAnswer] | None:
         """Acknowledge privately and load the answer this button sits under; say so when it is gone."""
@@ -112,9 +114,6 @@ class VoteButton(_AnswerButton, template=r"pb:vote:(?P<vote>up|down):(?P<id>\d+)
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SourcesButton, MoreButton, VoteButton)
-
-
 def answer_view(answer_id: int, *, has_citations: bool = True) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if has_citations:
@@ -125,58 +124,48 @@ def answer_view(answer_id: int, *, has_citations: bool = True) -> discord.ui.Vie
     return view
 
 
-class Paginator(ReportingView):
-    """Pages of one result, turned with buttons by the person who asked (others are told to ask themselves)."""
+SEARCH_GONE = "That search is no longer available; run /search again."
+NOT_YOURS = "Only the person who ran this search can turn its pages: run /search yourself."
 
-    def __init__(self, pages: Sequence[Outgoing], owner_id: int, *, timeout: float = 600.0) -> None:
-        super().__init__(timeout=timeout)
-        self.pages = list(pages)
-        self.owner_id = owner_id
-        self.index = 0
-        self.origin: discord.Interaction[Any] | None = None
-        self._sync()
 
-    @property
-    def current(self) -> Outgoing:
-        return self.pages[self.index]
+class PageButton(_Button, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?P<way>prev|next)"):
+    """Turns the pages of a /search result. The custom id names the stored search and the page to show, and
+    the search runs again on a click, so the buttons keep working after a restart."""
 
-    def _sync(self) -> None:
-        self.previous.disabled = self.index == 0
-        self.next.disabled = self.index >= len(self.pages) - 1
-        self.position.label = f"{self.index + 1}/{len(self.pages)}"
+    def __init__(self, search_id: int, page: int, way: str, *, disabled: bool = False) -> None:
+        emoji, label = ("◀️", "Previous") if way == "prev" else ("▶️", "Next")
+        super().__init__(discord.ui.Button(emoji=emoji, label=label, style=discord.ButtonStyle.secondary,
+                                           disabled=disabled, custom_id=f"pb:page:{search_id}:{page}:{way}"))
+        self.search_id = search_id
+        self.page = page
 
-    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
-        if interaction.user.id == self.owner_id:
-            return True
-        await interaction.response.send_message(
-            "Only the person who ran this search can turn its pages: run /search yourself.", ephemeral=True)
-        return False
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> PageButton:
+        return cls(int(match["id"]), int(match["page"]), match["way"])
 
-    async def _show(self, interaction: discord.Interaction[Any], index: int) -> None:
-        self.index = max(0, min(index, len(self.pages) - 1))
-        self._sync()
-        page = self.current
-        await interaction.response.edit_message(content=page.content, embeds=page.embeds, view=self,
+    async def handle(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        stored = await asyncio.to_thread(bot.searches.get, self.search_id)
+        if stored is None or interaction.user.id != stored.user_id:
+            await interaction.response.send_message(SEARCH_GONE if stored is None else NOT_YOURS, ephemeral=True)
+            return
+        since = stored.since.isoformat() if stored.since else None
+        result = await asyncio.to_thread(search, bot.app, stored.query, since)
+        pages = search_pages(result, stored.since)
+        index = max(0, min(self.page, len(pages) - 1))
+        await interaction.response.edit_message(content=pages[index].content, embeds=pages[index].embeds,
+                                                view=search_view(self.search_id, index, len(pages)),
                                                 allowed_mentions=NO_MENTIONS)
 
-    @discord.ui.button(emoji="◀️", label="Previous", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.index - 1)
 
-    @discord.ui.button(label="1/1", style=discord.ButtonStyle.secondary, disabled=True)
-    async def position(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        await interaction.response.defer()
+def search_view(search_id: int, index: int, total: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PageButton(search_id, max(index - 1, 0), "prev", disabled=index == 0))
+    view.add_item(discord.ui.Button(label=f"{index + 1}/{total}", style=discord.ButtonStyle.secondary,
+                                    disabled=True, custom_id=f"pb:page:{search_id}:at"))
+    view.add_item(PageButton(search_id, min(index + 1, total - 1), "next", disabled=index >= total - 1))
+    return view
 
-    @discord.ui.button(emoji="▶️", label="Next", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.index + 1)
 
-    async def on_timeout(self) -> None:
-        if self.origin is None:
-            return
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        # A deleted message or an expired token leaves nothing to tidy.
-        with contextlib.suppress(discord.HTTPException):
-            await self.origin.edit_original_response(view=self)
+DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SourcesButton, MoreButton, VoteButton, PageButton)

@@ -115,6 +115,23 @@ async def test_search_pages_five_at_a_time_and_only_the_searcher_turns_pages(sim
     assert channel.last_message.embeds[0].description == first.embeds[0].description
 
 
+async def test_search_pages_still_turn_after_a_restart_and_a_forgotten_search_says_so(
+        simcord_env, world, settings, retriever):
+    _, channel, alice, _ = world
+    first = (await alice.slash(channel, "search", query="long context language models")).response.message
+    fresh = App(settings)
+    fresh.__dict__["retriever"] = retriever
+    await simcord_env.restart_bot(create_bot(fresh.settings, fresh))
+    await alice.click(first, label="Next")
+    second = channel.last_message
+    assert second.embeds[0].footer.text.startswith("Page 2/5")
+    assert second.embeds[0].description.startswith("**6.**")
+    assert "2/5" in button_labels(second)
+    simcord_env.bot.app.db.execute("DELETE FROM searches")
+    gone = await alice.click(second, label="Next")
+    assert gone.ephemeral and "no longer available" in gone.response.content
+
+
 async def test_search_since_lists_only_newer_papers_and_a_future_date_finds_none(simcord_env, world):
     _, channel, alice, _ = world
     recent = await alice.slash(channel, "search", query="long context language models", since="2026-07-01")

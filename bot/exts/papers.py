@@ -13,7 +13,7 @@ from discord.ext import commands
 from bot.errors import new_error_id
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver, send_ephemeral
-from bot.views import Paginator
+from bot.views import search_view
 from paperbot import commands as shared
 from paperbot.errors import InputError
 from paperbot.models import Paper
@@ -59,9 +59,8 @@ class Papers(commands.Cog):
         if len(pages) == 1:
             await deliver(interaction, pages)
             return
-        paginator = Paginator(pages, interaction.user.id)
-        paginator.origin = interaction
-        await deliver(interaction, [paginator.current], view=paginator)
+        search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, query, day)
+        await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages)))
 
     async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper | None:
         """The paper a title option names, looked up before acknowledging so a typo gets a private reply.

@@ -1,0 +1,39 @@
+"""Searches shown with page buttons: what was asked, by whom, so that a page turn days later can redo it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel
+
+from storage.db import Database
+
+
+class StoredSearch(BaseModel):
+    id: int
+    user_id: int
+    query: str
+    since: dt.date | None = None
+    created_at: dt.datetime
+
+
+class SearchStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, user_id: int, query: str, since: dt.date | None) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO searches (user_id, query, since, created_at) VALUES (?, ?, ?, ?)",
+            (user_id, query, since.isoformat() if since else None,
+             dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def get(self, search_id: int) -> StoredSearch | None:
+        rows = self.db.query("SELECT * FROM searches WHERE id = ?", (search_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        return StoredSearch(id=row["id"], user_id=row["user_id"], query=row["query"],
+                            since=dt.date.fromisoformat(row["since"]) if row["since"] else None,
+                            created_at=dt.datetime.fromisoformat(row["created_at"]))
