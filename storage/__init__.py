@@ -1,4 +1,4 @@
-"""SQLite state under DATA_DIR: feedback, conversation memory, digest configuration and history."""
+"""SQLite state under DATA_DIR: feedback, conversation memory, paged searches, digest configuration and history."""
 
 from storage.db import Database, open_database
 
