@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
@@ -24,20 +24,22 @@ log = logging.getLogger(__name__)
 GONE = "That answer is no longer available; ask again with /ask."
 
 
-class _Button(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"pb:(?!x)x"):
-    """Base for persistent buttons: state lives in the custom id, failures go to the central handler."""
+class PersistentItem(discord.ui.DynamicItem[Any], template=r"pb:(?!x)x"):
+    """Base for persistent components: state lives in the custom id, failures go to the central handler."""
+
+    where: ClassVar[str] = "button"  # how the error report names the component
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         try:
             await self.handle(interaction)
         except Exception as error:
-            await report_interaction_error(interaction, error, where="button")
+            await report_interaction_error(interaction, error, where=self.where)
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         raise NotImplementedError
 
 
-class _AnswerButton(_Button, template=r"pb:(?!x)x"):
+class _AnswerButton(PersistentItem, template=r"pb:(?!x)x"):
     """Base for the buttons under an answer: the custom id carries the stored answer's id."""
 
     def __init__(self, answer_id: int, button: discord.ui.Button[Any]) -> None:
@@ -128,7 +130,7 @@ SEARCH_GONE = "That search is no longer available; run /search again."
 NOT_YOURS = "Only the person who ran this search can turn its pages: run /search yourself."
 
 
-class PageButton(_Button, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?P<way>prev|next)"):
+class PageButton(PersistentItem, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?P<way>prev|next)"):
     """Turns the pages of a /search result. The custom id names the stored search and the page to show, and
     the search runs again on a click, so the buttons keep working after a restart."""
 

@@ -20,7 +20,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot.errors import report_interaction_error
 from bot.formatting import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
@@ -39,6 +38,7 @@ from bot.formatting import (
 )
 from bot.render import COLOURS, similar_message
 from bot.replies import acknowledge, bot_of, deliver
+from bot.views import PersistentItem
 from digest.build import pick_for
 from digest.compose import compose
 from digest.models import (
@@ -150,8 +150,10 @@ def find_marker(messages: Sequence[discord.Message], marker: str, bot_id: int) -
 RUN_GONE = "That digest is no longer on record."
 
 
-class _DigestItem(discord.ui.DynamicItem[Any], template=r"pbd:(?!x)x"):
+class _DigestItem(PersistentItem, template=r"pbd:(?!x)x"):
     """Base of the digest's components: the run id is in the custom id, so they work after a restart."""
+
+    where = "digest button"
 
     def __init__(self, run_id: int, options: Sequence[discord.SelectOption] = ()) -> None:
         super().__init__(self.component(run_id, list(options)))
@@ -167,15 +169,6 @@ class _DigestItem(discord.ui.DynamicItem[Any], template=r"pbd:(?!x)x"):
     ) -> _DigestItem:
         options = item.options if isinstance(item, discord.ui.Select) else []
         return cls(int(match["run"]), options)
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        try:
-            await self.handle(interaction)
-        except Exception as error:
-            await report_interaction_error(interaction, error, where="digest button")
-
-    async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        raise NotImplementedError
 
     async def run_and_papers(self, interaction: discord.Interaction[Any]) -> tuple[DigestRun | None, list[Paper]]:
         bot = bot_of(interaction)
