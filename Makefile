@@ -25,7 +25,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy paperbot retrieval answer prompts storage digest bot
+	$(BIN)/mypy core app paperbot retrieval answer prompts storage digest bot
 
 bench: setup
 	$(BIN)/paperbot bench

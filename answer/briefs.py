@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 
 from answer.citations import MARKER, key_sentence
 from answer.context import Source
-from answer.text import content_terms, join_names, short_title, shorten, stem, words
+from core.text import content_terms, join_names, short_title, shorten, stem, words
 
 TLDR_CHARS = 220
 # Words every paper of this corpus shares; a theme named after them says nothing.

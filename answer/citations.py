@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from answer.text import TermWeights, content_terms
-from retrieval.sentences import is_complete, is_contribution, sentence_spans
+from core.sentences import is_complete, is_contribution, sentence_spans
+from core.text import TermWeights, content_terms
 
 _NUM = r"(?:(?:sources?|src|refs?|s)\s*)?\d{1,4}"
 MARKER = re.compile(rf"\[\s*({_NUM}(?:\s*(?:[-–—]|,|;|and|&)\s*{_NUM})*)\s*\]", re.I)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from answer.text import neutralise, one_line
 from answer.tokens import TokenCounter
+from core.sentences import sentence_spans
+from core.text import neutralise, one_line
 from prompts import Prompts
-from retrieval.sentences import sentence_spans
 
 # One abstract may not take more than this: a runaway entry must not crowd out every other source.
 MAX_ABSTRACT_TOKENS = 512

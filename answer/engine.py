@@ -37,11 +37,11 @@ from answer.followup import (
     standalone_query,
 )
 from answer.llm import Completion, LLMClient, LLMError, StreamResult
-from answer.text import content_terms, defang_mentions, neutralise, one_line, shorten, strip_mentions
 from answer.tokens import TokenCounter
-from paperbot.errors import InputError
-from paperbot.models import Answer, Citation, Hit, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
-from paperbot.settings import Settings
+from core.errors import InputError
+from core.models import Answer, Citation, Hit, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
+from core.settings import Settings
+from core.text import content_terms, defang_mentions, neutralise, one_line, shorten, strip_mentions
 from prompts import Prompts
 from retrieval import Retriever
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from answer.context import Source
-from answer.text import TermWeights, content_terms, defang_mentions, join_names, short_title, shorten
-from retrieval.sentences import is_complete, is_contribution, sentence_spans
+from core.sentences import is_complete, is_contribution, sentence_spans
+from core.text import TermWeights, content_terms, defang_mentions, join_names, short_title, shorten
 
 MAX_PAPERS = 3
 MAX_POINTS = 4

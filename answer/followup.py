@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from answer.citations import MARKER, parse_marker
-from answer.text import content_terms, neutralise, one_line, shorten
-from paperbot.models import Answer, Turn
+from core.models import Answer, Turn
+from core.text import content_terms, neutralise, one_line, shorten
 
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 import openai
 
-from paperbot.models import Usage
-from paperbot.settings import Settings
+from core.models import Usage
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -34,10 +34,10 @@ from pydantic import SecretStr  # noqa: E402
 from simcord import interactions as sim_interactions  # noqa: E402  (burst delivery: internal API)
 from support.openai_server import FakeOpenAI, Reply, default_reply  # noqa: E402
 
+from app.wiring import App  # noqa: E402
 from bot import create_bot  # noqa: E402
-from paperbot.app import App  # noqa: E402
+from core.settings import BUNDLED_CORPUS, Settings  # noqa: E402
 from paperbot.cli.run_cmd import settle_memory  # noqa: E402
-from paperbot.settings import BUNDLED_CORPUS, Settings  # noqa: E402
 
 QUESTIONS = [
     "How can language models handle very long contexts?",

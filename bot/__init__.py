@@ -1,6 +1,6 @@
 """PaperBot's Discord adapter: commands, DMs, mentions and threads, views, formatting to Discord's limits.
 
-No retrieval or LLM logic lives here: everything goes through `paperbot.app.App` (engine, retriever, state),
+No retrieval or LLM logic lives here: everything goes through `app.wiring.App` (engine, retriever, state),
 which the console and the CLI use too.
 """
 
@@ -9,15 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from app.wiring import App
     from bot.client import PaperBotCore
-    from paperbot.app import App
-    from paperbot.settings import Settings
+    from core.settings import Settings
 
 
 def create_bot(settings: Settings, app: App | None = None) -> PaperBotCore:
     """A configured bot (AutoShardedBot when DISCORD_SHARDED is set); extensions load on login."""
+    from app.wiring import App
     from bot.client import PaperBot, ShardedPaperBot
-    from paperbot.app import App
 
     cls = ShardedPaperBot if settings.discord_sharded else PaperBot
     return cls(settings, app or App(settings))

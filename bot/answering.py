@@ -17,7 +17,7 @@ from bot.limits import EditThrottle
 from bot.render import answer_messages, partial_message
 from bot.replies import deliver, embeds_allowed, send_messages, show_partial
 from bot.views import answer_view
-from paperbot.models import Answer, SearchFilters, Turn
+from core.models import Answer, SearchFilters, Turn
 from storage.feedback import Surface as SurfaceName
 
 if TYPE_CHECKING:

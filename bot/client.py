@@ -17,14 +17,14 @@ import discord
 from discord.ext import commands
 
 import bot.exts
+from app.wiring import App
 from bot import errors
 from bot.formatting import NO_MENTIONS
 from bot.limits import Cooldowns
 from bot.replies import mark_received
 from bot.views import DYNAMIC_ITEMS
-from paperbot.app import App
-from paperbot.errors import PaperBotError
-from paperbot.settings import Settings
+from core.errors import PaperBotError
+from core.settings import Settings
 from storage.conversations import ConversationStore
 from storage.feedback import FeedbackStore
 from storage.searches import SearchStore

@@ -18,7 +18,7 @@ from discord.ext import commands
 
 from bot.formatting import NO_MENTIONS, clip
 from bot.replies import send_ephemeral
-from paperbot.errors import InputError, PaperBotError
+from core.errors import InputError, PaperBotError
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import discord
 
+from app.commands import HELP, AboutInfo, PaperDetails, SimilarResult, mode_line
 from bot.formatting import (
     CONTENT_LIMIT,
     EMBED_DESCRIPTION_LIMIT,
@@ -23,8 +24,7 @@ from bot.formatting import (
     split_text,
     text_messages,
 )
-from paperbot.commands import HELP, AboutInfo, PaperDetails, SimilarResult, mode_line
-from paperbot.models import Answer, Citation, Hit, Paper, SearchResult
+from core.models import Answer, Citation, Hit, Paper, SearchResult
 
 COLOURS = {
     "llm": discord.Colour(0x5865F2),

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import discord
 
+from app.commands import more_like, search
 from bot.errors import report_interaction_error
 from bot.formatting import NO_MENTIONS, Outgoing
 from bot.render import hits_message, search_pages, sources_messages
 from bot.replies import acknowledge, bot_of, deliver
-from paperbot.commands import more_like, search
 from storage.feedback import StoredAnswer, Vote
 
 if TYPE_CHECKING:

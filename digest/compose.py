@@ -15,9 +15,9 @@ import urllib.parse
 from collections.abc import Sequence
 from typing import Protocol
 
+from core.models import Answer, Paper
 from digest.models import Digest, DigestItem
 from digest.selection import Selection
-from paperbot.models import Answer, Paper
 
 log = logging.getLogger(__name__)
 

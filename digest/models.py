@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from paperbot.models import AnswerMode
+from core.models import AnswerMode
 
 DEFAULT_TIME = dt.time(9, 0)
 DEFAULT_SIZE = 5

@@ -18,8 +18,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from core.errors import InputError
 from digest.models import DigestRun, DigestTarget
-from paperbot.errors import InputError
 
 # The scheduler ticks about once a minute; a slot must stay open for a few ticks even with grace 0,
 # or one slow tick would silently skip a day.

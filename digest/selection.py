@@ -20,8 +20,8 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from core.models import Hit, Paper, SearchFilters, SearchResult
 from digest.models import Source
-from paperbot.models import Hit, Paper, SearchFilters, SearchResult
 
 # How many hybrid hits per topic are considered: enough to reach past the papers already posted.
 TOPIC_SEARCH_K = 100

@@ -1,3 +1,5 @@
-"""PaperBot: a research assistant over a corpus of paper abstracts, for Discord and the terminal."""
+"""PaperBot, the program you run: the command line and the console on top of every other layer."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

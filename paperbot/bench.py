@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, Field
 
-from paperbot.models import Paper, SearchFilters
-from paperbot.settings import BUNDLED_CORPUS, DEV_QUESTIONS, Settings
+from core.models import Paper, SearchFilters
+from core.settings import BUNDLED_CORPUS, DEV_QUESTIONS, Settings
 
 Say = Callable[[str], None]
 
@@ -105,7 +105,7 @@ def _time_search(settings: Settings, queries: list[str], filters: SearchFilters 
 # ru_maxrss survives fork+exec on Linux (the child would report the parent's peak); VmHWM does not.
 _SERVE = """
 import re, sys
-from paperbot.settings import Settings
+from core.settings import Settings
 from retrieval import Retriever
 retriever = Retriever.open(Settings(_env_file=None, data_dir=sys.argv[1]))
 for query in sys.argv[2:]:

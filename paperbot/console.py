@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from paperbot import commands as shared
-from paperbot.errors import IndexMissingError, InputError, PaperBotError
-from paperbot.models import Answer, Hit, SearchFilters, Turn
-from paperbot.settings import BUNDLED_CORPUS, Settings
+from app import commands as shared
+from core.errors import IndexMissingError, InputError, PaperBotError
+from core.models import Answer, Hit, SearchFilters, Turn
+from core.settings import BUNDLED_CORPUS, Settings
 
 if TYPE_CHECKING:
-    from paperbot.app import App
+    from app.wiring import App
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from paperbot.settings import ConfigError
+from core.errors import ConfigError
 
 BUNDLED_DIR = Path(__file__).resolve().parent
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")

@@ -16,9 +16,9 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from paperbot.errors import IndexMissingError
-from paperbot.models import Paper
-from retrieval.sentences import contribution_statement
+from core.errors import IndexMissingError
+from core.models import Paper
+from core.sentences import contribution_statement
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS papers (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from paperbot.models import Paper
+from core.models import Paper
 
 HEADER_LINES = frozenset({
     "new",

@@ -17,8 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
-from paperbot.errors import PaperBotError
-from paperbot.settings import Settings
+from core.errors import PaperBotError
+from core.settings import Settings
 
 TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
 MINILM_NAME = "all-MiniLM-L6-v2"

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from paperbot.errors import InputError
+from core.errors import InputError
 from retrieval.corpus import normalize_title
 from retrieval.search import Retriever
 

@@ -17,14 +17,14 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from paperbot.errors import ModelMismatchError
-from paperbot.models import Paper
-from paperbot.settings import Settings
+from core.models import Paper
+from core.settings import Settings
 from retrieval import dense_rows
 from retrieval.acronyms import GlossaryBuilder
 from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
 from retrieval.corpus import Problem, parse_corpus
-from retrieval.embedding import MINILM_DIM, MINILM_NAME, Embedder, get_embedder
+from retrieval.embedding import Embedder, get_embedder
+from retrieval.index import catalog_path, check_model, lexical_dir, model_identity
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore
 
@@ -53,30 +53,6 @@ class IngestReport(BaseModel):
     @property
     def partial(self) -> bool:
         return self.skipped > 0
-
-
-def catalog_path(settings: Settings) -> Path:
-    return settings.index_dir / "catalog.sqlite3"
-
-
-def lexical_dir(settings: Settings) -> Path:
-    return settings.index_dir / "lexical"
-
-
-def model_identity(settings: Settings) -> tuple[str, int | None]:
-    """Name and (when known without loading anything) dimension of the configured embedding model."""
-    if settings.embedding_backend == "local":
-        return MINILM_NAME, MINILM_DIM
-    return settings.embedding_model, None
-
-
-def check_model(catalog: Catalog, name: str) -> None:
-    """Refuse, before loading any model, to mix vectors of two embedding models in one index."""
-    built_with = catalog.info("embedding_model")
-    if built_with is not None and built_with != name:
-        raise ModelMismatchError(
-            f"the index was built with embedding model {built_with!r} but {name!r} is configured: "
-            f"rebuild it with `paperbot ingest --rebuild`, or set the embedding model back to {built_with!r}")
 
 
 def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore) -> None:

@@ -1,6 +1,6 @@
 """Hybrid search: dense (Chroma) and BM25 candidates fused by normalized score, plus a relevance verdict.
 
-Dense similarity (to a paper's title and contribution statement, see `retrieval.sentences`) understands
+Dense similarity (to a paper's title and contribution statement, see `core.sentences`) understands
 paraphrase ("make CLIP handle long captions"); BM25 over the whole abstract catches the rare exact word
 (a model name, "Sinhala") and the exact phrase.
 Whether anything is relevant at all is decided from the dense similarity of the best hit, helped by how
@@ -18,15 +18,15 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from paperbot.errors import IndexMissingError, InputError
-from paperbot.models import Hit, Paper, SearchFilters, SearchResult
-from paperbot.settings import Settings
+from core.errors import IndexMissingError, InputError
+from core.models import Hit, Paper, SearchFilters, SearchResult
+from core.settings import Settings
 from retrieval.acronyms import Glossary
 from retrieval.catalog import Catalog, date_key
 from retrieval.corpus import normalize_title
 from retrieval.dense_rows import DenseRows
 from retrieval.embedding import Embedder, get_embedder
-from retrieval.ingest import catalog_path, check_model, lexical_dir, model_identity
+from retrieval.index import catalog_path, check_model, lexical_dir, model_identity
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore, describe
 

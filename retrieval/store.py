@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from paperbot.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
-from paperbot.settings import Settings
+from core.errors import IndexMissingError, ModelMismatchError, StoreUnavailableError
+from core.settings import Settings
 
 log = logging.getLogger(__name__)
 BATCH = 2_000  # well under Chroma's max batch size, large enough to amortise the call

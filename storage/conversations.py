@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from typing import Literal
 
-from paperbot.models import Turn
+from core.models import Turn
 from storage.db import Database
 
 ConversationKind = Literal["dm", "thread"]

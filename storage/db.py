@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from paperbot.errors import PaperBotError
+from core.errors import PaperBotError
 
 
 def _migrations() -> list[tuple[int, str, str]]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from paperbot.models import Answer, AnswerMode, Citation
+from core.models import Answer, AnswerMode, Citation
 from storage.db import Database
 
 Surface = Literal["slash", "dm", "thread", "channel", "console"]

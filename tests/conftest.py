@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from paperbot.app import App
-from paperbot.settings import BUNDLED_CORPUS, Settings
+from app.wiring import App
+from core.settings import BUNDLED_CORPUS, Settings
 from retrieval import Retriever
 from retrieval.ingest import ingest
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support.openai_server import FakeOpenAI
 
+from core.settings import Settings
 from paperbot.cli import main
-from paperbot.settings import Settings
 
 
 @pytest.fixture

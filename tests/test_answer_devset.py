@@ -7,8 +7,8 @@ import json
 import pytest
 
 from answer.engine import Engine
-from paperbot.models import Answer
-from paperbot.settings import DEV_QUESTIONS, Settings
+from core.models import Answer
+from core.settings import DEV_QUESTIONS, Settings
 
 QUESTIONS = [json.loads(line) for line in DEV_QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
 

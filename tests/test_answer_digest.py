@@ -10,7 +10,7 @@ from support.openai_server import FakeOpenAI, Reply
 from support.static_retriever import PAPERS, StaticRetriever, paper
 
 from answer.engine import NO_CITATION, NO_LLM, Engine
-from paperbot.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture

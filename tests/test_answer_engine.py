@@ -17,9 +17,9 @@ from support.static_retriever import PAPERS, StaticRetriever, paper
 
 from answer.engine import NO_CITATION, NO_LLM, Engine
 from answer.followup import turn_from_answer
-from paperbot.errors import InputError
-from paperbot.models import Answer, SearchFilters
-from paperbot.settings import ConfigError, Settings
+from core.errors import ConfigError, InputError
+from core.models import Answer, SearchFilters
+from core.settings import Settings
 
 
 @pytest.fixture(autouse=True)

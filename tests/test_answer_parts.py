@@ -14,11 +14,11 @@ from answer import tokens
 from answer.citations import best_quote, citing_sentences, find_numbers, parse_marker, verify
 from answer.context import ContextTooSmall, Packer, Source
 from answer.followup import resolve, standalone_query
-from answer.text import defang_mentions, neutralise, short_title
 from answer.tokens import TokenCounter
-from paperbot.models import Turn
+from core.models import Turn
+from core.sentences import sentences
+from core.text import defang_mentions, neutralise, short_title
 from prompts import Prompts
-from retrieval.sentences import sentences
 
 # --- citation markers ---------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import pytest
 import simcord
 from support.botsim import QUESTION, assert_within_limits, button_labels, text_of
 
+from app.wiring import App
 from bot import create_bot
-from paperbot.app import App
 from storage.feedback import FeedbackStore
 
 

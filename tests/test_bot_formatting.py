@@ -19,7 +19,7 @@ from bot.formatting import (
 )
 from bot.limits import Cooldowns, EditThrottle
 from bot.render import answer_messages, search_pages, sources_messages
-from paperbot.models import Answer, Citation, Hit, Paper, SearchResult
+from core.models import Answer, Citation, Hit, Paper, SearchResult
 
 MARKER = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 

@@ -16,9 +16,9 @@ from support.botsim import QUESTION, assert_within_limits, bot_config, outside_w
 from support.openai_server import Reply, refused_base_url
 from support.static_retriever import paper
 
+from app.wiring import App
 from bot import create_bot
 from bot.errors import report_interaction_error
-from paperbot.app import App
 
 
 def footer(message) -> str:

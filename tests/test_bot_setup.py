@@ -12,9 +12,9 @@ from conftest import make_settings
 from support.botsim import bot_config
 
 import bot.exts
+from app.wiring import App
 from bot import create_bot
 from bot.client import REQUIRED_PERMISSIONS, extension_names, intents, invite_url
-from paperbot.app import App
 
 
 def test_the_invite_asks_for_exactly_the_permissions_the_bot_uses():

@@ -16,8 +16,8 @@ import pytest
 from conftest import make_settings
 from support.counting_embedder import CountingEmbedder
 
-from paperbot.errors import StoreUnavailableError
-from paperbot.settings import BUNDLED_CORPUS
+from core.errors import StoreUnavailableError
+from core.settings import BUNDLED_CORPUS
 from retrieval import Retriever
 from retrieval.ingest import ingest
 

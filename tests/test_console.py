@@ -13,7 +13,7 @@ from conftest import make_settings
 from rich.console import Console
 from support.openai_server import Reply
 
-from paperbot.app import App
+from app.wiring import App
 from paperbot.console import ensure_index, run_console
 
 QUESTION = "Which papers are about extending the context length of language models?"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from paperbot.models import Paper
+from core.models import Paper
+from core.sentences import contribution_statement
 from retrieval.catalog import embedding_text
-from retrieval.sentences import contribution_statement
 
 BACKGROUND = ("Large language models are widely used. Instruction tuning needs data, e.g. human-written "
               "examples. Collecting such data is costly.")

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from paperbot.settings import BUNDLED_CORPUS
+from core.settings import BUNDLED_CORPUS
 from retrieval.corpus import paper_id, parse_corpus, resolve_listing_date
 
 ABSTRACT = ("We study how language models use long inputs. Our method improves retrieval of facts placed in "

@@ -15,9 +15,9 @@ from discord.ext import commands
 from support.botsim import bot_config
 from support.openai_server import refused_base_url
 
+from app.wiring import App
 from bot import create_bot
 from bot.formatting import Outgoing, within_limits
-from paperbot.app import App
 from storage.conversations import ConversationStore, thread_key
 from storage.digests import DigestStore
 

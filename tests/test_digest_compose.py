@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.models import Answer, Citation, Paper
 from digest.compose import compose, paper_links, renumber
 from digest.models import DigestItem
 from digest.render import render_text
 from digest.selection import Pick, Selection
-from paperbot.models import Answer, Citation, Paper
 
 DAY = dt.date(2026, 1, 1)
 

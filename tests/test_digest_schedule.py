@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
+from core.errors import InputError
 from digest.models import DigestRun, DigestTarget, channel_key
 from digest.schedule import due_day, next_slot, parse_time, plan
-from paperbot.errors import InputError
 
 UTC = dt.UTC
 DAY1 = dt.date(2026, 1, 1)

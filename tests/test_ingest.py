@@ -10,13 +10,14 @@ import pytest
 from conftest import make_settings
 from support.counting_embedder import CountingEmbedder
 
+from core.errors import IndexMissingError, ModelMismatchError
 from paperbot.cli import main
-from paperbot.errors import IndexMissingError, ModelMismatchError
 from retrieval import Retriever
 from retrieval.catalog import Catalog
 from retrieval.dense_rows import DenseRows
 from retrieval.embedding import MINILM_DIM, MINILM_NAME
-from retrieval.ingest import catalog_path, ingest, lexical_dir, rebuild_side_indexes
+from retrieval.index import catalog_path, lexical_dir
+from retrieval.ingest import ingest, rebuild_side_indexes
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore
 

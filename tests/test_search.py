@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import InputError
+from core.models import SearchFilters
 from paperbot.cli import main
-from paperbot.errors import InputError
-from paperbot.models import SearchFilters
 from retrieval import Retriever
 
 OUT_OF_SCOPE = [

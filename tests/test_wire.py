@@ -19,10 +19,10 @@ import discord
 import pytest
 from support.fake_discord import Call, FakeDiscord, guard_loopback
 
+from app.wiring import App
 from bot import create_bot
 from bot.client import PaperBotCore
-from paperbot.app import App
-from paperbot.settings import BUNDLED_CORPUS, Settings
+from core.settings import BUNDLED_CORPUS, Settings
 from retrieval.corpus import corpus_files, normalize_title, parse_corpus
 
 TOKEN = "fake-bot-token.for-the-loopback-discord"

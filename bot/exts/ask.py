@@ -9,10 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from answer.engine import prepare_question
+from app.commands import SINCE_HELP, clean_query, filters_since
 from bot.answering import InteractionSurface, answer_and_deliver
 from bot.replies import acknowledge, send_ephemeral
-from paperbot.commands import SINCE_HELP, clean_query, filters_since
-from paperbot.errors import InputError
+from core.errors import InputError
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore

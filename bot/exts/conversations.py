@@ -18,8 +18,8 @@ from discord.ext import commands
 from bot.answering import ChannelSurface, answer_and_deliver
 from bot.errors import report_message_error
 from bot.formatting import NO_MENTIONS, thread_name
-from paperbot.errors import InputError
-from paperbot.models import Turn
+from core.errors import InputError
+from core.models import Turn
 from storage.conversations import ConversationKind, dm_key, thread_key
 
 if TYPE_CHECKING:

@@ -20,6 +20,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from app.commands import SIMILAR_RESULTS, similar
+from app.digests import pick_for
 from bot.formatting import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
@@ -39,7 +41,8 @@ from bot.formatting import (
 from bot.render import COLOURS, similar_message
 from bot.replies import acknowledge, bot_of, deliver
 from bot.views import PersistentItem
-from digest.build import pick_for
+from core.errors import InputError, PaperBotError
+from core.models import Paper, Turn
 from digest.compose import compose
 from digest.models import (
     DEFAULT_SIZE,
@@ -57,9 +60,6 @@ from digest.models import (
 from digest.render import overview_note, short_date, title
 from digest.schedule import Action, due_day, next_slot, parse_time, plan
 from digest.selection import split_topics, topic_relevance
-from paperbot.commands import SIMILAR_RESULTS, similar
-from paperbot.errors import InputError, PaperBotError
-from paperbot.models import Paper, Turn
 from storage.conversations import dm_key as conversation_dm_key
 from storage.conversations import thread_key
 from storage.digests import DigestStore

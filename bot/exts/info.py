@@ -9,9 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from app import commands as shared
 from bot.render import about_message, help_message
 from bot.replies import acknowledge, deliver
-from paperbot import commands as shared
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore

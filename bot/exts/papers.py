@@ -10,13 +10,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from app import commands as shared
 from bot.errors import new_error_id
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver, send_ephemeral
 from bot.views import search_view
-from paperbot import commands as shared
-from paperbot.errors import InputError
-from paperbot.models import Paper
+from core.errors import InputError
+from core.models import Paper
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore

@@ -11,10 +11,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from paperbot import __version__
-from paperbot.errors import PaperBotError
-from paperbot.logs import configure_logging
-from paperbot.settings import ConfigError, load_settings
+from core import __version__
+from core.errors import ConfigError, PaperBotError
+from core.logs import configure_logging
+from core.settings import load_settings
 
 COMMANDS: dict[str, str] = {
     "ingest": "build or update the index from corpus files (default: the bundled corpus)",

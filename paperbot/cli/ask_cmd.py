@@ -15,12 +15,12 @@ import sys
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from core.settings import Settings
 from paperbot.cli.dates import add_date_filters, filters_from_args
-from paperbot.settings import Settings
 
 if TYPE_CHECKING:
     from answer.engine import Engine
-    from paperbot.models import Answer, SearchFilters
+    from core.models import Answer, SearchFilters
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from paperbot.app import App
+    from app.wiring import App
 
     question = " ".join(args.question)
     filters = filters_from_args(args)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 async def _ask(engine: Engine, question: str, filters: SearchFilters | None,
                stream: bool) -> tuple[Answer, bool]:
     """The answer, and whether its text is already on screen (streamed as it was written)."""
-    from paperbot.models import Answer
+    from core.models import Answer
 
     try:
         if not stream:

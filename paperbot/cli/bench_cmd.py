@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from paperbot.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,8 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from core.errors import InputError
     from paperbot import bench
-    from paperbot.errors import InputError
 
     if args.scale and not 1 <= args.sample <= args.scale:
         raise InputError("--sample must be between 1 and --scale")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from paperbot.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
 
-    from paperbot.app import App
+    from app.wiring import App
     from paperbot.console import ensure_index, run_console
 
     ensure_index(settings, Console(stderr=True, highlight=False, soft_wrap=True))

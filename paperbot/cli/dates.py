@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from paperbot.errors import InputError
-from paperbot.models import SearchFilters
+from core.errors import InputError
+from core.models import SearchFilters
 
 
 def parse_date(text: str) -> dt.date:

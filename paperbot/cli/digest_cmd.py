@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from paperbot.settings import Settings
+from core.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from paperbot.errors import InputError
+    from core.errors import InputError
 
     if not args.preview:
         if args.topics or args.size or args.since or args.json:
@@ -47,9 +47,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 def _preview(settings: Settings, *, topics: str | None, size: int, since: str | None, as_json: bool) -> int:
     import asyncio
 
-    from digest.build import preview
+    from app.digests import preview
+    from app.wiring import App
     from digest.render import render_text
-    from paperbot.app import App
     from paperbot.cli.dates import parse_date
 
     app = App(settings)

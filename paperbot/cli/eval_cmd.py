@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from paperbot.settings import DEV_QUESTIONS, Settings
+from core.settings import DEV_QUESTIONS, Settings
 
 ROWS = [
     ("known-item hit@1", "hit_at_1"),
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from paperbot.app import App
+    from app.wiring import App
     from retrieval.evaluation import evaluate, load_questions
 
     questions = load_questions(args.questions)

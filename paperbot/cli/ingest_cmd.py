@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from paperbot.settings import BUNDLED_CORPUS, Settings
+from core.settings import BUNDLED_CORPUS, Settings
 
 EXIT_PARTIAL = 3
 

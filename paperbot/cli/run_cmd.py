@@ -7,8 +7,8 @@ import asyncio
 import gc
 import sys
 
-from paperbot.errors import PaperBotError
-from paperbot.settings import Settings
+from core.errors import PaperBotError
+from core.settings import Settings
 
 NO_TOKEN = """\
 No DISCORD_TOKEN set, so starting the local console instead (same commands, same engine).
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.console import Console
 
-    from paperbot.app import App
+    from app.wiring import App
     from paperbot.console import ensure_index, run_console
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.settings import Settings
 from paperbot.cli.dates import add_date_filters, filters_from_args
-from paperbot.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from paperbot.app import App
-    from paperbot.errors import InputError
+    from app.wiring import App
+    from core.errors import InputError
 
     k = args.k or settings.search_default_k
     if not 1 <= k <= 100:

@@ -17,10 +17,10 @@ import pytest
 import simcord
 from conftest import make_settings
 
+from app.wiring import App
 from bot import create_bot
 from bot.client import PaperBotCore
 from bot.formatting import Outgoing, within_limits
-from paperbot.app import App
 
 
 def bot_config(**overrides: Any) -> pytest.MarkDecorator:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from paperbot.settings import Settings
+from core.settings import Settings
 from retrieval.embedding import MiniLMEmbedder, get_embedder
 
 

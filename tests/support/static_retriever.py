@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
-from paperbot.models import Hit, Paper, SearchFilters, SearchResult
+from core.models import Hit, Paper, SearchFilters, SearchResult
 
 _STOP = frozenset({"a", "an", "and", "are", "about", "the", "of", "for", "to", "in", "on", "with", "what", "which",
                    "how", "does", "do", "is", "it", "by", "from"})

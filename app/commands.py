@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
-from paperbot import __version__
-from paperbot.errors import InputError, PaperBotError
-from paperbot.models import Answer, Hit, Paper, SearchFilters, SearchResult
+from core import __version__
+from core.errors import InputError, PaperBotError
+from core.models import Answer, Hit, Paper, SearchFilters, SearchResult
 
 if TYPE_CHECKING:
-    from paperbot.app import App
+    from app.wiring import App
     from retrieval import Retriever
 
 MAX_QUERY_CHARS = 500

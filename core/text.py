@@ -1,6 +1,6 @@
 """Plain-text helpers shared by the engine's parts: content words, and making text safe to embed.
 
-Sentence splitting lives in `retrieval.sentences`, which retrieval needs too.
+Sentence splitting lives in `core.sentences`, which retrieval needs too.
 """
 
 from __future__ import annotations

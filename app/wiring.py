@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from paperbot.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from answer.engine import Engine

@@ -23,3 +23,7 @@ class InputError(PaperBotError):
     """The user's input cannot be used as given (empty question, bad date...)."""
 
     exit_code = 2
+
+
+class ConfigError(Exception):
+    """A setting has a value PaperBot cannot use; the message names the variable and what is allowed."""

@@ -1,0 +1,1 @@
+"""The application layer: the wiring of PaperBot's parts and the use cases every surface calls."""
