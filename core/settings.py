@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.envfile import env_file_errors
 from core.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -113,8 +114,18 @@ def _describe(error: dict[str, object]) -> str:
     return f"{name}: {msg}"
 
 
+def env_file_path() -> Path:
+    """The `.env` file settings are read from (python-dotenv would skip its unparsable lines silently)."""
+    configured = Settings.model_config.get("env_file") or ".env"
+    first = configured[0] if isinstance(configured, list | tuple) else configured
+    return Path(str(first))
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read settings; a bad value raises ConfigError with one line per offending variable."""
+    """Read settings; a bad value (or a `.env` line that does not parse) raises ConfigError naming it."""
+    problems = env_file_errors(env_file_path())
+    if problems:
+        raise ConfigError("; ".join(problems))
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

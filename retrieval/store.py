@@ -44,6 +44,15 @@ def _is_missing(exc: Exception) -> bool:
     return "does not exist" in text or "not found" in text
 
 
+def chroma_version(settings: Settings) -> str:
+    """The Chroma version answering (the server's, or the embedded library's); raises StoreUnavailableError."""
+    client = _client(settings)
+    try:
+        return str(client.get_version())
+    except Exception as exc:  # the HTTP client connects lazily: a closed port fails here
+        raise StoreUnavailableError(f"cannot reach Chroma at {describe(settings)}: {exc}") from None
+
+
 def describe(settings: Settings) -> str:
     if settings.chroma_host:
         return f"server {settings.chroma_host}:{settings.chroma_port}"

@@ -25,6 +25,11 @@ def _migrations() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def migration_names() -> set[str]:
+    """The migrations this version of PaperBot knows (a database with others was written by a newer one)."""
+    return {name for _number, name, _sql in _migrations()}
+
+
 class Database:
     """A thread-safe SQLite connection (the bot calls it from the event loop and from worker threads)."""
 
@@ -56,6 +61,11 @@ class Database:
             self._conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                                "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)")
             done = self.applied()
+            newer = sorted(done - migration_names())
+            if newer:
+                raise PaperBotError(f"the state database {self.path} was written by a newer PaperBot (migration "
+                                    f"{newer[0]} is unknown here): upgrade PaperBot, or restore a backup made "
+                                    "by this version")
             for _number, name, sql in _migrations():
                 if name in done:
                     continue

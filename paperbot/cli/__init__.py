@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "chat": "local console: the bot's commands in a terminal, no Discord needed",
     "run": "start the Discord bot (without DISCORD_TOKEN: the local console)",
     "digest": "preview the daily digest in the terminal",
+    "doctor": "check the installation: settings, data, index, Chroma, LLM, Discord; says how to fix each problem",
+    "health": "exit 0 while the running bot is healthy (for container and service health checks)",
 }
 
 
@@ -49,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except ConfigError as exc:
+        module = importlib.import_module(f"paperbot.cli.{args.command}_cmd")
+        if hasattr(module, "run_without_settings"):  # doctor reports a bad setting in its table
+            return int(module.run_without_settings(args, exc))
         print(f"paperbot: {exc}", file=sys.stderr)
         return 2
     configure_logging("INFO" if args.verbose and settings.log_level == "WARNING" else settings.log_level,
