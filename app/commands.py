@@ -130,6 +130,7 @@ def about(app: App) -> AboutInfo:
     info.last_ingest = stats.last_ingest
     info.embedding_model = stats.embedding_model
     info.store = stats.store
+    info.index_problem = stats.warning
     return info
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,3 +21,23 @@ def write_atomic(path: Path, data: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file's data (or a folder's entries) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish_folder(staging: Path, final: Path) -> None:
+    """fsync every file of `staging`, then rename it to `final` and fsync the parent: whole, or absent."""
+    for child in staging.iterdir():
+        fsync_path(child)
+    fsync_path(staging)
+    if final.exists():
+        shutil.rmtree(final)  # left by a crash before the catalog named it current: never read by anyone
+    os.rename(staging, final)
+    fsync_path(final.parent)

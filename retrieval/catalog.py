@@ -12,7 +12,8 @@ import hashlib
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -63,21 +64,51 @@ class Catalog:
         self.path = path
         if not create and not path.exists():
             raise IndexMissingError("no index yet: run `paperbot ingest` to build it from the bundled corpus")
+        if not create and path.stat().st_size == 0:
+            raise IndexMissingError(f"the index catalog {path} is empty (0 bytes): run `paperbot ingest --rebuild`")
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._in_transaction = False
         try:
-            self._db = sqlite3.connect(str(path), check_same_thread=False)
+            self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30.0)
+            # WAL: readers (the bot, the CLI) keep seeing the last committed generation while an ingest
+            # holds its transaction open for as long as building the side indexes takes.
+            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise IndexMissingError(f"the index catalog {path} is unreadable ({exc}): "
                                     "run `paperbot ingest --rebuild`") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Every write inside becomes visible to other connections at once, at the end, or not at all."""
+        self._in_transaction = True
+        try:
+            with self._db:
+                yield
+        finally:
+            self._in_transaction = False
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self._in_transaction:
+            yield
+            return
+        with self._db:
+            yield
 
     # -- index facts -------------------------------------------------------------------------------------
     def info(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
+    def state(self) -> tuple[str | None, int]:
+        """The committed generation stamp and paper count, read in one statement (one consistent snapshot)."""
+        row = self._db.execute("SELECT (SELECT value FROM info WHERE key = 'generation'), "
+                               "(SELECT count(*) FROM papers)").fetchone()
+        return (str(row[0]) if row[0] is not None else None), int(row[1])
+
     def set_info(self, **values: str) -> None:
-        with self._db:
+        with self._writing():
             self._db.executemany("INSERT OR REPLACE INTO info(key, value) VALUES (?, ?)", values.items())
 
     # -- papers ------------------------------------------------------------------------------------------
@@ -92,11 +123,11 @@ class Catalog:
              date_key(p.date), record_fingerprint(p))
             for p in papers
         ]
-        with self._db:
+        with self._writing():
             self._db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def delete(self, ids: Sequence[str]) -> None:
-        with self._db:
+        with self._writing():
             self._db.executemany("DELETE FROM papers WHERE id = ?", [(i,) for i in ids])
 
     def count(self) -> int:

@@ -31,6 +31,9 @@ class DenseRows:
     def __len__(self) -> int:
         return int(self._matrix.shape[0])
 
+    def vector(self, row: int) -> np.ndarray:
+        return np.asarray(self._matrix[row], dtype=np.float32)
+
     def cosine(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Cosine of `vector` with the given rows (vectors are stored normalized)."""
         if len(rows) == 0:

@@ -14,10 +14,6 @@ def catalog_path(settings: Settings) -> Path:
     return settings.index_dir / "catalog.sqlite3"
 
 
-def lexical_dir(settings: Settings) -> Path:
-    return settings.index_dir / "lexical"
-
-
 def model_identity(settings: Settings) -> tuple[str, int | None]:
     """Name and (when known without loading anything) dimension of the configured embedding model."""
     if settings.embedding_backend == "local":

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,20 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
+from core import crashpoints
+from core.errors import IndexMissingError
 from core.models import Paper
 from core.settings import Settings
-from retrieval import dense_rows
-from retrieval.acronyms import GlossaryBuilder
 from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
+from retrieval.commit import INDEX_FORMAT, commit, index_lock
 from retrieval.corpus import Problem, parse_corpus
 from retrieval.embedding import Embedder, get_embedder
-from retrieval.index import catalog_path, check_model, lexical_dir, model_identity
-from retrieval.lexical import LexicalIndex
+from retrieval.generations import usable
+from retrieval.index import catalog_path, check_model, model_identity
+from retrieval.recovery import set_aside
 from retrieval.store import VectorStore
 
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
-# Bumped whenever the side indexes (BM25 tokens, row-aligned vectors, acronyms) change shape, so an existing index
-# gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "5"
 
 
 class IngestReport(BaseModel):
@@ -55,86 +53,90 @@ class IngestReport(BaseModel):
         return self.skipped > 0
 
 
-def rebuild_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore) -> None:
-    """BM25 and the row-aligned vector copy, rebuilt from the catalog and Chroma after any change."""
-    titles = catalog.titles()
-    dates = {pid: date for pid, _, date in titles}
-    glossary = GlossaryBuilder()
-
-    def rows() -> Iterator[tuple[str, str, str, int]]:
-        for pid, title, abstract in catalog.texts():
-            glossary.add(f"{title}. {abstract}")
-            yield pid, title, abstract, dates[pid]
-
-    LexicalIndex.build(rows()).save(lexical_dir(settings))
-    glossary.build().save(lexical_dir(settings))
-    ids = [pid for pid, _, _ in titles]
-    matrix = np.zeros((len(ids), store.dimension), dtype=np.float16)
-    for start in range(0, len(ids), 2_000):
-        chunk = ids[start : start + 2_000]
-        vectors = store.vectors(chunk)
-        for offset, pid in enumerate(chunk):
-            matrix[start + offset] = vectors[pid]
-    dense_rows.save(lexical_dir(settings), matrix)
-    # Running retrievers compare this stamp to know the side indexes changed under them.
-    catalog.set_info(generation=uuid.uuid4().hex)
-
-
 def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
            embedder: Embedder | None = None, today: dt.date | None = None) -> IngestReport:
+    """Add the papers of `paths` to the index (`rebuild`: make the index exactly them, from scratch).
+
+    Readers keep the previous generation until this one commits; a second ingest waits for the first.
+    """
     started = time.perf_counter()
     parsed = parse_corpus(paths, today=today)
     report = IngestReport(files=parsed.files, entries=parsed.entries, papers=len(parsed.papers),
                           problems=parsed.problems)
-    name, dimension = model_identity(settings)
-    if rebuild and catalog_path(settings).exists():
-        catalog_path(settings).unlink()
-    catalog = Catalog(catalog_path(settings), create=True)
-    check_model(catalog, name)
-    if dimension is None:
-        embedder = embedder or get_embedder(settings)
-        dimension = embedder.dimension
-    papers, rewritten, indexed = _merge_with_catalog(catalog, parsed.papers)
-
-    with _Writer(settings, name, dimension, rebuild, embedder, progress) as writer:
-        # A paper the catalog has never seen cannot have a current vector: embed those while Chroma opens.
-        unseen = [p for p in papers if p.id not in indexed]
-        report.new += len(unseen)
-        writer.embed(unseen, total=len(unseen))
-        known = [p for p in papers if p.id in indexed]
-        stored = writer.store().hashes([p.id for p in known])
-        todo = []
-        for paper in known:
-            old = stored.get(paper.id)
-            if old is None:
-                report.new += 1
-                todo.append(paper)
-            elif old != content_hash(paper, name):
-                report.updated += 1
-                todo.append(paper)
-            elif paper.id in rewritten:  # new wording outside the embedded statement: BM25 reads it, no re-embed
-                report.updated += 1
-            else:
-                report.unchanged += 1
-        writer.embed(todo, total=len(unseen) + len(todo))
-        store = writer.finish()
-        report.embedded = writer.embedded
-    # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
-    fingerprints = catalog.fingerprints()
-    changed = [p for p in papers if fingerprints.get(p.id) != record_fingerprint(p)]
-    if changed:
-        catalog.upsert(changed)
-    stale = catalog.info("format") != INDEX_FORMAT or not (lexical_dir(settings) / "rows.json").exists()
-    # Re-embedded papers need a rebuild even when their record is unchanged: the side indexes hold a copy
-    # of every vector (an index built by a release that embedded other text is re-embedded, not re-recorded).
-    if changed or report.embedded or rebuild or stale:
-        rebuild_side_indexes(settings, catalog, store)
-    catalog.set_info(embedding_model=name, dimension=str(dimension), format=INDEX_FORMAT,
-                     last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    report.total_in_index = catalog.count()
-    catalog.close()
+    with index_lock(settings):
+        if not rebuild:
+            _ingest(parsed.papers, settings, report, rebuild=False, progress=progress, embedder=embedder)
+        else:
+            with set_aside(settings):
+                _ingest(parsed.papers, settings, report, rebuild=True, progress=progress, embedder=embedder)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _ingest(parsed: list[Paper], settings: Settings, report: IngestReport, *, rebuild: bool,
+            progress: Progress | None, embedder: Embedder | None) -> None:
+    name, dimension = model_identity(settings)
+    catalog = Catalog(catalog_path(settings), create=True)
+    try:
+        if not rebuild:
+            check_model(catalog, name)
+        if dimension is None:
+            embedder = embedder or get_embedder(settings)
+            dimension = embedder.dimension
+        papers, rewritten, indexed = _merge_with_catalog(catalog, parsed, rebuild)
+        with _Writer(settings, name, dimension, rebuild, embedder, progress) as writer:
+            # A paper the catalog has never seen cannot have a current vector: embed those while Chroma opens.
+            unseen = [p for p in papers if p.id not in indexed]
+            report.new += len(unseen)
+            writer.embed(unseen, total=len(unseen))
+            known = [p for p in papers if p.id in indexed]
+            stored = writer.store().hashes([p.id for p in known])
+            todo = []
+            for paper in known:
+                old = stored.get(paper.id)
+                if old is None:
+                    report.new += 1
+                    todo.append(paper)
+                elif old != content_hash(paper, name):
+                    report.updated += 1
+                    todo.append(paper)
+                elif paper.id in rewritten:  # new wording outside the embedded statement: BM25 reads it
+                    report.updated += 1
+                else:
+                    report.unchanged += 1
+            writer.embed(todo, total=len(unseen) + len(todo))
+            store = writer.finish()
+            report.embedded = writer.embedded
+        # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
+        fingerprints = catalog.fingerprints()
+        changed = [p for p in papers if fingerprints.get(p.id) != record_fingerprint(p)]
+        dropped = sorted(set(fingerprints) - {p.id for p in papers}) if rebuild else []
+        # Re-embedded papers need a new generation even when their record is unchanged: the side indexes hold
+        # a copy of every vector.
+        if changed or dropped or report.embedded or rebuild or not _side_indexes_whole(settings, catalog):
+            commit(settings, catalog, store, upsert=changed, delete=dropped, info=_facts(name, dimension))
+        else:
+            catalog.set_info(last_ingest=_now())
+        report.total_in_index = catalog.count()
+    finally:
+        catalog.close()
+
+
+def _side_indexes_whole(settings: Settings, catalog: Catalog) -> bool:
+    if catalog.info("format") != INDEX_FORMAT:
+        return False
+    try:
+        return usable(settings, catalog)[1] is None
+    except IndexMissingError:
+        return False
+
+
+def _facts(name: str, dimension: int) -> dict[str, str]:
+    return {"embedding_model": name, "dimension": str(dimension), "last_ingest": _now()}
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class _Writer:
@@ -190,6 +192,7 @@ class _Writer:
     def _upsert(self, batch: list[Paper], vectors: np.ndarray) -> None:
         self.store().upsert([p.id for p in batch], vectors, [content_hash(p, self._name) for p in batch],
                             [date_key(p.date) for p in batch])
+        crashpoints.reached("a batch of vectors upserted to Chroma")
 
     def _raise_failure(self) -> None:
         """Stop embedding as soon as Chroma has failed (down, or built with another model)."""
@@ -199,12 +202,15 @@ class _Writer:
                 future.result()
 
 
-def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Paper], set[str], set[str]]:
+def _merge_with_catalog(catalog: Catalog, papers: list[Paper], rebuild: bool
+                        ) -> tuple[list[Paper], set[str], set[str]]:
     """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one.
 
     Also returns the ids of indexed papers whose title or abstract is worded differently now, and the ids
-    of every paper the catalog already holds.
+    of every paper the catalog already holds (none when rebuilding: everything is embedded again).
     """
+    if rebuild:
+        return papers, set(), set()
     existing = {p.id: p for p in catalog.get_many([p.id for p in papers])}
     merged = []
     rewritten = set()
@@ -225,12 +231,10 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper]) -> tuple[list[Pap
 
 def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str) -> None:
     """Bulk-load papers with vectors computed elsewhere (benchmarks at scale)."""
-    catalog = Catalog(catalog_path(settings), create=True)
-    store = VectorStore.open(settings, name, int(vectors.shape[1]), create=True)
-    store.upsert([p.id for p in items], vectors, [content_hash(p, name) for p in items],
-                 [date_key(p.date) for p in items])
-    catalog.upsert(items)
-    rebuild_side_indexes(settings, catalog, store)
-    catalog.set_info(embedding_model=name, dimension=str(vectors.shape[1]), format=INDEX_FORMAT,
-                     last_ingest=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
-    catalog.close()
+    with index_lock(settings):
+        catalog = Catalog(catalog_path(settings), create=True)
+        store = VectorStore.open(settings, name, int(vectors.shape[1]), create=True)
+        store.upsert([p.id for p in items], vectors, [content_hash(p, name) for p in items],
+                     [date_key(p.date) for p in items])
+        commit(settings, catalog, store, upsert=items, info=_facts(name, int(vectors.shape[1])))
+        catalog.close()

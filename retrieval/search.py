@@ -26,7 +26,8 @@ from retrieval.catalog import Catalog, date_key
 from retrieval.corpus import normalize_title
 from retrieval.dense_rows import DenseRows
 from retrieval.embedding import Embedder, get_embedder
-from retrieval.index import catalog_path, check_model, lexical_dir, model_identity
+from retrieval.generations import generation_dir, usable
+from retrieval.index import catalog_path, check_model, model_identity
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore, describe
 
@@ -49,24 +50,32 @@ class IndexStats(BaseModel):
     dimension: int
     last_ingest: dt.datetime | None
     store: str
+    warning: str | None = None  # set while searching an older generation than the catalog names
 
 
 class _Side:
-    """The in-memory indexes of one ingest: replaced whole when a later ingest lands, never edited, so a
+    """The in-memory indexes of one generation: replaced whole when a later ingest commits, never edited, so a
     search that started on one snapshot finishes on it."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, stamp: str | None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, store_knows: frozenset[str] | None) -> None:
+        self.stamp = catalog.info("generation")
+        self.generation, self.warning = usable(settings, catalog)
+        folder = generation_dir(settings, self.generation)
         try:
-            self.lexical = LexicalIndex.load(lexical_dir(settings))
-            self.rows = DenseRows.load(lexical_dir(settings))
-            self.glossary = Glossary.load(lexical_dir(settings))
-        except (OSError, ValueError, KeyError) as exc:
+            self.lexical = LexicalIndex.load(folder)
+            self.rows = DenseRows.load(folder)
+            self.glossary = Glossary.load(folder)
+        except Exception as exc:  # numpy/zipfile/json raise many types for a damaged file
             raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
         if len(self.rows) != len(self.lexical.ids):
             raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
         self.row = {pid: i for i, pid in enumerate(self.lexical.ids)}
-        self.titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()]
-        self.stamp = stamp
+        self.titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()
+                       if pid in self.row]
+        # Rows an embedded Chroma opened earlier may not hold (its HNSW index is loaded once per process):
+        # dense search scans them exactly beside Chroma's candidates.
+        unseen = [] if store_knows is None else [i for i, pid in enumerate(self.lexical.ids) if pid not in store_knows]
+        self.unseen = np.asarray(unseen, dtype=np.int64)
 
 
 class Retriever:
@@ -84,7 +93,8 @@ class Retriever:
         self._store = store
         self._embedder = embedder
         self._lock = threading.Lock()  # the catalog's SQLite connection is shared by worker threads
-        self._side = _Side(settings, catalog, catalog.info("generation"))
+        self._side = _Side(settings, catalog, None)
+        self._store_knows = None if settings.chroma_host else frozenset(self._side.lexical.ids)
         self._checked = time.monotonic()
 
     def _current(self) -> _Side:
@@ -92,17 +102,14 @@ class Retriever:
             return self._side
         self._checked = time.monotonic()
         with self._lock:
-            stamp = self._catalog.info("generation")
-            if stamp != self._side.stamp:
-                self._side = _Side(self.settings, self._catalog, stamp)
+            if self._catalog.info("generation") != self._side.stamp:
+                self._side = _Side(self.settings, self._catalog, self._store_knows)
         return self._side
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder | None = None) -> Retriever:
         """Raises IndexMissingError / ModelMismatchError / StoreUnavailableError with a user-facing message."""
         catalog = Catalog(catalog_path(settings))
-        if not (lexical_dir(settings) / "rows.json").exists():
-            raise IndexMissingError("the index is incomplete (no lexical index): run `paperbot ingest`")
         name, dimension = model_identity(settings)
         check_model(catalog, name)
         embedder = embedder or get_embedder(settings)
@@ -133,16 +140,22 @@ class Retriever:
         return mask
 
     def _dense(self, side: _Side, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
-        if allowed is None:
-            return self._store.query(vector, min(CANDIDATES, len(side.lexical.ids)))
-        kept = np.flatnonzero(allowed)
-        if len(kept) == 0:
-            return []
-        share = len(kept) / len(allowed)
-        if share <= EXACT_SHARE:
-            return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, kept, CANDIDATES)]
-        fetched = self._store.query(vector, min(len(allowed), int(CANDIDATES / share) + CANDIDATES))
-        return [(pid, s) for pid, s in fetched if pid in side.row and allowed[side.row[pid]]][:CANDIDATES]
+        """Chroma's nearest candidates that this generation holds, plus rows Chroma may not know, scored exactly."""
+        wanted = min(CANDIDATES, len(side.lexical.ids))
+        if allowed is not None:
+            kept = np.flatnonzero(allowed)
+            if len(kept) == 0:
+                return []
+            share = len(kept) / len(allowed)
+            if share <= EXACT_SHARE:
+                return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, kept, CANDIDATES)]
+            wanted = min(len(allowed), int(CANDIDATES / share) + CANDIDATES)
+        # Ids an ingest has written to Chroma but not yet committed are not in `side.row`: skipped.
+        fetched = [side.row[pid] for pid, _ in self._store.query(vector, wanted) if pid in side.row]
+        rows = np.unique(np.concatenate([np.asarray(fetched, dtype=np.int64), side.unseen]))
+        if allowed is not None:
+            rows = rows[allowed[rows]]
+        return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, rows, CANDIDATES)]
 
     @staticmethod
     def _lexical_top(side: _Side, query: str, allowed: np.ndarray | None
@@ -257,11 +270,13 @@ class Retriever:
 
     def similar(self, paper_id: str, k: int = 5) -> list[Hit]:
         """Nearest papers to a paper of the corpus (itself excluded)."""
-        vector = self._store.vectors([paper_id]).get(paper_id)
-        if vector is None:
+        side = self._current()
+        row = side.row.get(paper_id)
+        if row is None:
             return []
-        wanted = min(k + 1, len(self._current().lexical.ids))
-        neighbours = [(pid, s) for pid, s in self._store.query(vector, wanted) if pid != paper_id][:k]
+        # The vector comes from this generation's rows, never from Chroma: a Chroma handle opened before the
+        # paper was ingested does not have it ("Error finding id").
+        neighbours = [(pid, s) for pid, s in self._dense(side, side.rows.vector(row), None) if pid != paper_id][:k]
         papers = {p.id: p for p in self.get_many([pid for pid, _ in neighbours])}
         return [Hit(id=pid, title=papers[pid].title, score=round(s, 4), date=papers[pid].date,
                     abstract=papers[pid].abstract, urls=papers[pid].urls)
@@ -277,4 +292,4 @@ class Retriever:
                               embedding_model=self._catalog.info("embedding_model") or self._embedder.name,
                               dimension=int(self._catalog.info("dimension") or self._embedder.dimension),
                               last_ingest=dt.datetime.fromisoformat(last) if last else None,
-                              store=describe(self.settings))
+                              store=describe(self.settings), warning=self._current().warning)

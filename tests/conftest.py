@@ -18,7 +18,7 @@ from core.settings import BUNDLED_CORPUS, Settings
 from retrieval import Retriever
 from retrieval.ingest import ingest
 
-pytest_plugins = ["support.openai_server", "support.botsim"]
+pytest_plugins = ["support.openai_server", "support.botsim", "support.small_index"]
 
 # Tests must not pick up a developer's .env or real credentials.
 for _var in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "DATA_DIR", "LLM_MODEL"):

@@ -14,10 +14,12 @@ from core.errors import IndexMissingError, ModelMismatchError
 from paperbot.cli import main
 from retrieval import Retriever
 from retrieval.catalog import Catalog
+from retrieval.commit import commit
 from retrieval.dense_rows import DenseRows
 from retrieval.embedding import MINILM_DIM, MINILM_NAME
-from retrieval.index import catalog_path, lexical_dir
-from retrieval.ingest import ingest, rebuild_side_indexes
+from retrieval.generations import committed, generation_dir
+from retrieval.index import catalog_path
+from retrieval.ingest import ingest
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore
 
@@ -63,12 +65,13 @@ def test_vectors_embedded_by_an_older_release_are_replaced_everywhere_search_rea
     wrong = store.vectors([by_title["Paper B"]])[by_title["Paper B"]]
     # What an index built by a release that embedded other text looks like: another vector, another hash.
     store.upsert([by_title["Paper A"]], wrong[None, :], ["0" * 16], [20260312])
-    rebuild_side_indexes(settings, Catalog(catalog_path(settings)), store)
+    commit(settings, Catalog(catalog_path(settings)), store)
 
     report = ingest([corpus], settings)
     assert (report.updated, report.unchanged, report.embedded) == (1, 1, 1)
-    rows = DenseRows.load(lexical_dir(settings))
-    row_of = {pid: i for i, pid in enumerate(LexicalIndex.load(lexical_dir(settings)).ids)}
+    folder = generation_dir(settings, committed(Catalog(catalog_path(settings))))
+    rows = DenseRows.load(folder)
+    row_of = {pid: i for i, pid in enumerate(LexicalIndex.load(folder).ids)}
     for pid, vector in store.vectors(list(by_title.values())).items():
         copy = rows.cosine(vector, np.array([row_of[pid]]))[0]
         assert copy > 0.999, "fusion must score the vector Chroma holds, not a stale copy"
