@@ -4,53 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
 
 from digest.compose import DigestEngine, compose
 from digest.models import Digest, DigestTarget
 from digest.selection import PaperSource, Selection, select
+from storage import Database
 from storage.digests import DigestStore
+from storage.feedback import FeedbackStore
 
 
-def feedback_for(
-    store: DigestStore, target: DigestTarget, guild_dislikes: Iterable[str] = ()
-) -> tuple[list[str], list[str]]:
+def feedback_for(db: Database, target: DigestTarget) -> tuple[list[str], list[str]]:
     """(liked, disliked) steering a target: its server's 👎 for a channel, the user's own 👍/👎 for DMs.
 
-    `guild_dislikes` adds 👎 the server's members gave elsewhere (e.g. on answers).
+    A channel's dislikes are the 👎 its server gave digest papers and the papers of answers it voted down.
     """
+    store = DigestStore(db)
     if target.kind == "dm" and target.user_id is not None:
         ratings = store.user_ratings(target.user_id)
         return [p for p, v in ratings.items() if v > 0], [p for p, v in ratings.items() if v < 0]
     if target.guild_id is not None:
-        return [], list(dict.fromkeys([*store.guild_dislikes(target.guild_id), *guild_dislikes]))
+        answers = FeedbackStore(db).paper_votes(guild_id=target.guild_id)
+        disliked_answers = [paper_id for paper_id, net in answers.items() if net < 0]
+        return [], list(dict.fromkeys([*store.guild_dislikes(target.guild_id), *disliked_answers]))
     return [], []
 
 
-async def pick_for(
-    source: PaperSource,
-    store: DigestStore,
-    target: DigestTarget,
-    day: dt.date,
-    *,
-    new_days: int | None = None,
-    guild_dislikes: Iterable[str] = (),
-) -> Selection:
-    """The target's next papers. Runs in a worker thread: search and embedding are CPU work."""
-    liked, disliked = feedback_for(store, target, guild_dislikes)
-    posted = store.posted_ids(target.key)
-    return await asyncio.to_thread(
-        select,
-        source,
-        posted=posted,
-        size=target.size,
-        day=day,
-        topics=target.topics,
-        liked=liked,
-        disliked=disliked,
-        archive=target.archive,
-        new_days=new_days,
-    )
+def pick_for(source: PaperSource, db: Database, target: DigestTarget, day: dt.date, *,
+             new_days: int | None = None) -> Selection:
+    """The target's next papers. Blocking (database reads, search and embedding): run it in a worker thread."""
+    liked, disliked = feedback_for(db, target)
+    posted = DigestStore(db).posted_ids(target.key)
+    return select(source, posted=posted, size=target.size, day=day, topics=target.topics, liked=liked,
+                  disliked=disliked, archive=target.archive, new_days=new_days)
 
 
 async def preview(

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
-from bot.formatting import NO_MENTIONS, Outgoing
+from bot.formatting import Outgoing
 from bot.limits import EditThrottle
 from bot.render import answer_messages, partial_message
-from bot.replies import deliver, embeds_allowed, send_messages, show_partial
+from bot.replies import deliver, embeds_allowed, message_kwargs, send_messages, show_partial
 from bot.views import answer_view
 from core.models import Answer, SearchFilters, Turn
 from storage.feedback import Surface as SurfaceName
@@ -62,17 +62,13 @@ class ChannelSurface:
         if self.placeholder is None:
             self.placeholder = (await send_messages(self.channel, [message], reference=self.reference))[0]
         else:
-            await self.placeholder.edit(content=message.content, embeds=message.embeds, allowed_mentions=NO_MENTIONS)
+            await self.placeholder.edit(**message_kwargs(message, edit=True))
 
     async def final(self, messages: Sequence[Outgoing], view: discord.ui.View | None) -> None:
         rest = list(messages)
         if self.placeholder is not None and rest:
             first = rest.pop(0)
-            kwargs: dict[str, Any] = {"content": first.content, "embeds": first.embeds,
-                                      "allowed_mentions": NO_MENTIONS}
-            if not rest and view is not None:
-                kwargs["view"] = view
-            self.sent.append(await self.placeholder.edit(**kwargs))
+            self.sent.append(await self.placeholder.edit(**message_kwargs(first, None if rest else view, edit=True)))
             reference = None
         else:
             reference = self.reference
@@ -86,14 +82,14 @@ async def produce_answer(bot: PaperBotCore, question: str, surface: Surface, *,
     engine = bot.app.engine
     settings = bot.settings
     if not (settings.llm_configured and settings.llm_stream):
-        return await bot.external(engine.answer(question, history=history, filters=filters), "answer engine")
+        return await engine.answer(question, history=history, filters=filters)
     throttle = EditThrottle(STREAM_EDIT_INTERVAL)
     stream = engine.stream(question, history=history, filters=filters)
     showing = True
     try:
         while True:
             try:
-                item = await bot.external(anext(stream), "answer engine stream")
+                item = await anext(stream)
             except StopAsyncIteration:
                 break
             if isinstance(item, Answer):

@@ -10,8 +10,8 @@ import pkgutil
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
@@ -21,8 +21,8 @@ from app.wiring import App
 from bot import errors
 from bot.formatting import NO_MENTIONS
 from bot.limits import Cooldowns
+from bot.permissions import INVITE_PERMISSIONS
 from bot.replies import mark_received
-from bot.views import DYNAMIC_ITEMS
 from core.errors import PaperBotError
 from core.settings import Settings
 from storage.conversations import ConversationStore
@@ -30,19 +30,11 @@ from storage.feedback import FeedbackStore
 from storage.searches import SearchStore
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 BUSY_RETRY_SECONDS = 15
 
-# Everything the bot does in a server, and nothing more: read the channel, answer (in threads it opens),
-# show embeds, and reply to the question message (replies need Read Message History).
-REQUIRED_PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, send_messages_in_threads=True, create_public_threads=True,
-    embed_links=True, read_message_history=True)
-
-
 def invite_url(application_id: int) -> str:
-    return discord.utils.oauth_url(application_id, permissions=REQUIRED_PERMISSIONS,
+    return discord.utils.oauth_url(application_id, permissions=INVITE_PERMISSIONS,
                                    scopes=("bot", "applications.commands"))
 
 
@@ -84,14 +76,6 @@ class PaperBotCore(_Base):
         # Seconds from receiving an interaction to acknowledging it (the benchmark and operators read this).
         self.ack_latencies: deque[float] = deque(maxlen=10_000)
 
-    async def external(self, awaitable: Awaitable[T], reason: str) -> T:
-        """Await work that waits on a service outside Discord (the LLM).
-
-        A seam for simulators: an offline Discord (simcord) installs its `external_wait` here so it knows the
-        bot is intentionally waiting on the outside world rather than stuck.
-        """
-        return await awaitable
-
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         if event_name == "interaction" and args and isinstance(args[0], discord.Interaction):
             # Dispatched synchronously as the gateway event is parsed: the moment the 3 s clock starts for us.
@@ -99,8 +83,7 @@ class PaperBotCore(_Base):
         super().dispatch(event_name, *args, **kwargs)
 
     async def setup_hook(self) -> None:
-        for item in DYNAMIC_ITEMS:
-            self.add_dynamic_items(item)
+        # Each extension registers its own persistent components (buttons, menus) as it loads.
         for name in extension_names():
             await self.load_extension(name)
         await self._warm_up()
@@ -138,12 +121,12 @@ class PaperBotCore(_Base):
         """
         wait = self.cooldowns.retry_after(user_id)
         if wait > 0:
-            return (f"You're asking a bit fast: try again {_when(wait)} "
+            return (f"You're asking a bit fast: try again {_retry_text(wait)} "
                     f"(the limit is one question every {self.settings.user_cooldown_seconds:g} s).")
         if self._llm_saturated():
             self.cooldowns.forget(user_id)
             return (f"I'm answering as many questions as I can right now; please try again "
-                    f"{_when(max(5.0, self._answer_seconds))}.")
+                    f"{_retry_text(max(5.0, self._answer_seconds))}.")
         self.questions_in_progress += 1
         return None
 
@@ -178,9 +161,10 @@ class PaperBotCore(_Base):
         await errors.on_command_error(context, exception)
 
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """Every listener's failure ends here (a question by DM or mention among them)."""
         error = sys.exc_info()[1]
-        log.error("event handler failed", exc_info=True,
-                  extra={"event": event_method, "error_id": errors.new_error_id(), "error": repr(error)[:300]})
+        if error is not None:
+            await errors.report_event_error(event_method, error, args)
 
     async def close(self) -> None:
         await super().close()
@@ -188,9 +172,18 @@ class PaperBotCore(_Base):
             await self.app.engine.aclose()
 
 
-def _when(seconds: float) -> str:
+def _retry_text(seconds: float) -> str:
+    """When to try again, as the reader's relative time and in seconds."""
     at = discord.utils.utcnow() + dt.timedelta(seconds=max(1.0, seconds))
     return f"{discord.utils.format_dt(at, 'R')} (in {max(1, round(seconds))} s)"
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> PaperBotCore:
+    """The PaperBot an interaction arrived at, with its services (app, stores, admission)."""
+    client = interaction.client
+    if not isinstance(client, PaperBotCore):
+        raise TypeError("PaperBot components used outside PaperBot")
+    return client
 
 
 class PaperBot(PaperBotCore, commands.Bot):

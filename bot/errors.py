@@ -67,6 +67,15 @@ def _log(level: int, event: str, error: BaseException, error_id: str, **fields: 
             extra={"error_id": error_id, "error": f"{type(error).__name__}: {error}"[:500], **fields})
 
 
+def log_failure(where: str, error: BaseException, **fields: object) -> str:
+    """A failure with nobody to tell (a background job such as the digest scheduler): one log line, its id."""
+    error = unwrap(error)
+    error_id = new_error_id()
+    _, level = describe(error, error_id)
+    _log(level, f"{where} failed", error, error_id, **fields)
+    return error_id
+
+
 async def report_interaction_error(interaction: discord.Interaction[Any], error: BaseException,
                                    where: str = "command") -> None:
     error = unwrap(error)
@@ -103,6 +112,16 @@ async def report_message_error(channel: discord.abc.Messageable | None, error: B
     except discord.HTTPException as exc:
         log.warning("could not deliver an error message", extra={"error_id": error_id, "status": exc.status,
                                                                   "code": exc.code, **fields})
+
+
+async def report_event_error(event_method: str, error: BaseException, args: tuple[Any, ...]) -> None:
+    """A listener failed: a message listener tells the conversation, any other only logs."""
+    message = args[0] if args and isinstance(args[0], discord.Message) else None
+    if message is not None:
+        await report_message_error(message.channel, error, where=event_method.removeprefix("on_"),
+                                   channel_id=message.channel.id, user_id=message.author.id)
+    else:
+        log_failure(f"event {event_method}", error)
 
 
 class PaperTree(app_commands.CommandTree[Any]):

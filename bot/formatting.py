@@ -193,7 +193,7 @@ def embed_messages(embeds: Sequence[discord.Embed]) -> list[Outgoing]:
 
 
 def within_limits(message: Outgoing) -> bool:
-    """The checks Discord applies to one message (used by tests and as a last guard before sending)."""
+    """The checks Discord applies to one message; `bot.replies` runs them on every message before it goes out."""
     if message.content is not None and len(message.content) > CONTENT_LIMIT:
         return False
     if len(message.embeds) > EMBEDS_PER_MESSAGE or sum(len(e) for e in message.embeds) > EMBED_TOTAL_LIMIT:

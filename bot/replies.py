@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import discord
 
-from bot.formatting import NO_MENTIONS, Outgoing, clip
-
-if TYPE_CHECKING:
-    from bot.client import PaperBotCore
+from bot.formatting import NO_MENTIONS, Outgoing, clip, within_limits
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +63,20 @@ def embeds_allowed(interaction: discord.Interaction[Any]) -> bool:
     return interaction.guild_id is None or interaction.app_permissions.embed_links
 
 
-def _kwargs(message: Outgoing, view: discord.ui.View | None) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {"content": message.content, "embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
+class OverLimitError(ValueError):
+    """A message over Discord's limits reached the send path: a rendering bug, stopped before Discord's 400."""
+
+
+def message_kwargs(message: Outgoing, view: discord.ui.View | None = None, *, edit: bool = False) -> dict[str, Any]:
+    """What every send or edit of ours passes to discord.py: checked against the limits, never pinging.
+
+    An edit always sets the content, so an embed-only message replaces the text it overwrites.
+    """
+    if not within_limits(message):
+        raise OverLimitError(f"message over Discord's limits: {len(message.content or '')} characters, "
+                             f"{len(message.embeds)} embeds")
+    content = message.content or "" if edit else message.content
+    kwargs: dict[str, Any] = {"content": content, "embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
     if view is not None:
         kwargs["view"] = view
     return kwargs
@@ -85,21 +94,18 @@ async def deliver(interaction: discord.Interaction[Any], messages: Sequence[Outg
         last_view = view if index == len(messages) - 1 else None
         if not interaction.response.is_done():
             interaction.extras[_PRIVATE] = private
-            await interaction.response.send_message(**_kwargs(message, last_view), ephemeral=private)
+            await interaction.response.send_message(**message_kwargs(message, last_view), ephemeral=private)
             _record_ack(interaction)
         elif placeholder_pending(interaction):
-            kwargs = _kwargs(message, last_view)
-            kwargs["content"] = message.content or ""
-            await interaction.edit_original_response(**kwargs)
+            await interaction.edit_original_response(**message_kwargs(message, last_view, edit=True))
             interaction.extras[_ANSWERED] = True
         else:
-            await interaction.followup.send(**_kwargs(message, last_view), ephemeral=private)
+            await interaction.followup.send(**message_kwargs(message, last_view), ephemeral=private)
 
 
 async def show_partial(interaction: discord.Interaction[Any], message: Outgoing) -> None:
     """Overwrite the placeholder with work in progress (it stays a placeholder for `deliver`)."""
-    await interaction.edit_original_response(content=message.content or "", embeds=message.embeds,
-                                             allowed_mentions=NO_MENTIONS)
+    await interaction.edit_original_response(**message_kwargs(message, edit=True))
 
 
 async def send_ephemeral(interaction: discord.Interaction[Any], text: str) -> bool:
@@ -150,25 +156,24 @@ async def _send_to_channel(interaction: discord.Interaction[Any], content: str) 
         return False
 
 
-async def send_messages(channel: discord.abc.Messageable, messages: Sequence[Outgoing], *,
-                        view: discord.ui.View | None = None,
-                        reference: discord.Message | None = None) -> list[discord.Message]:
-    """Send several messages to a channel; the first replies to `reference`, the view goes on the last."""
-    sent = []
+async def send_each(channel: discord.abc.Messageable, messages: Sequence[Outgoing], *,
+                    view: discord.ui.View | None = None,
+                    reference: discord.Message | None = None) -> AsyncIterator[discord.Message]:
+    """Send several messages to a channel, yielding each once sent (a caller can tell how far a failure got).
+
+    The first replies to `reference`, the view goes on the last.
+    """
     for index, message in enumerate(messages):
-        kwargs = _kwargs(message, view if index == len(messages) - 1 else None)
+        kwargs = message_kwargs(message, view if index == len(messages) - 1 else None)
         if index == 0 and reference is not None:
             # The question may be deleted meanwhile: then send without the reply link rather than fail.
             kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
             kwargs["mention_author"] = False
-        sent.append(await channel.send(**kwargs))
-    return sent
+        yield await channel.send(**kwargs)
 
 
-def bot_of(interaction: discord.Interaction[Any]) -> PaperBotCore:
-    from bot.client import PaperBotCore
-
-    client = interaction.client
-    if not isinstance(client, PaperBotCore):
-        raise TypeError("PaperBot components used outside PaperBot")
-    return client
+async def send_messages(channel: discord.abc.Messageable, messages: Sequence[Outgoing], *,
+                        view: discord.ui.View | None = None,
+                        reference: discord.Message | None = None) -> list[discord.Message]:
+    """Send several messages to a channel; the first replies to `reference`, the view goes on the last."""
+    return [sent async for sent in send_each(channel, messages, view=view, reference=reference)]

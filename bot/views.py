@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import discord
 
 from app.commands import more_like, search
+from bot.client import PaperBotCore, bot_of
 from bot.errors import report_interaction_error
 from bot.formatting import NO_MENTIONS, Outgoing
 from bot.render import hits_message, search_pages, sources_messages
-from bot.replies import acknowledge, bot_of, deliver
+from bot.replies import acknowledge, deliver
 from storage.feedback import StoredAnswer, Vote
-
-if TYPE_CHECKING:
-    from bot.client import PaperBotCore
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +28,8 @@ class PersistentItem(discord.ui.DynamicItem[Any], template=r"pb:(?!x)x"):
     where: ClassVar[str] = "button"  # how the error report names the component
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        # discord.py only logs a failing component callback; this routes it to the one error handler instead,
+        # so the user is told, as for a failing command.
         try:
             await self.handle(interaction)
         except Exception as error:
@@ -170,4 +170,5 @@ def search_view(search_id: int, index: int, total: int) -> discord.ui.View:
     return view
 
 
-DYNAMIC_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SourcesButton, MoreButton, VoteButton, PageButton)
+ANSWER_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (SourcesButton, MoreButton, VoteButton)
+SEARCH_ITEMS: tuple[type[discord.ui.DynamicItem[Any]], ...] = (PageButton,)

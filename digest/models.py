@@ -24,11 +24,11 @@ RunTrigger = Literal["schedule", "manual"]
 Source = Literal["new", "archive", "none"]
 
 
-def channel_key(channel_id: int) -> str:
+def channel_target_key(channel_id: int) -> str:
     return f"channel:{channel_id}"
 
 
-def dm_key(user_id: int) -> str:
+def dm_target_key(user_id: int) -> str:
     return f"dm:{user_id}"
 
 

@@ -38,7 +38,7 @@ def overview_note(digest: Digest) -> str | None:
     return None
 
 
-def render_text(digest: Digest, width: int = 100) -> str:
+def digest_text(digest: Digest, width: int = 100) -> str:
     def wrap(text: str, indent: str = "", first: str | None = None) -> list[str]:
         return textwrap.wrap(
             text,

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUIT_WORDS = {"quit", "exit", "/quit", "/exit", ":q"}
-RESET_WORDS = {"reset", "/reset"}
+CONSOLE_RESET_WORDS = {"reset", "/reset"}
 PROMPT = "you › "
 
 
@@ -79,7 +79,7 @@ class ChatSession:
         lowered = text.casefold()
         if lowered in QUIT_WORDS:
             return False
-        if lowered in RESET_WORDS:
+        if lowered in CONSOLE_RESET_WORDS:
             self.history.clear()
             self._note("Starting over: earlier questions are forgotten.")
             return True

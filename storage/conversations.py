@@ -19,11 +19,11 @@ ConversationKind = Literal["dm", "thread"]
 _KEEP_TURNS = 50
 
 
-def dm_key(user_id: int) -> str:
+def dm_conversation_key(user_id: int) -> str:
     return f"dm:{user_id}"
 
 
-def thread_key(thread_id: int) -> str:
+def thread_conversation_key(thread_id: int) -> str:
     return f"thread:{thread_id}"
 
 

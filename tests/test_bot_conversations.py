@@ -10,7 +10,7 @@ import pytest
 import simcord
 from support.botsim import assert_within_limits, bot_config
 
-from storage.conversations import ConversationStore, dm_key, thread_key
+from storage.conversations import ConversationStore, dm_conversation_key, thread_conversation_key
 
 FIRST = "Which papers are about extending the context length of language models?"
 
@@ -50,12 +50,12 @@ async def test_dm_questions_remember_earlier_turns_and_reset_starts_over(simcord
     second = bot_messages(carol.dm_channel, simcord_env)[-1]
     assert cited(second) == first_titles[:2]
     store = ConversationStore(simcord_env.bot.app.db)
-    history = store.history(dm_key(carol.id), 10)
+    history = store.history(dm_conversation_key(carol.id), 10)
     assert [t.question for t in history] == [FIRST, "compare the first two"]
 
     await carol.send_dm("reset")
     assert "Starting over" in carol.dm_channel.last_message.content
-    assert store.history(dm_key(carol.id), 10) == []
+    assert store.history(dm_conversation_key(carol.id), 10) == []
 
 
 async def test_a_mention_opens_a_thread_named_after_the_question_and_follow_ups_have_memory(simcord_env, world):
@@ -77,7 +77,7 @@ async def test_a_mention_opens_a_thread_named_after_the_question_and_follow_ups_
     await alice.send(thread, f"{me} compare the first two")
     follow_up = bot_messages(thread, simcord_env)[-1]
     assert cited(follow_up) == titles[:2]
-    history = ConversationStore(simcord_env.bot.app.db).history(thread_key(thread.id), 10)
+    history = ConversationStore(simcord_env.bot.app.db).history(thread_conversation_key(thread.id), 10)
     assert [t.question for t in history] == [FIRST, "compare the first two"]
 
 
@@ -142,6 +142,7 @@ async def test_a_dm_to_a_user_who_blocked_the_bot_is_logged_and_the_bot_carries_
     record = next(r for r in caplog.records if "cannot reply" in r.getMessage())
     assert re.fullmatch(r"[0-9a-f]{8}", record.error_id) and "50007" in record.error
     assert not bot_messages(carol.dm_channel, simcord_env)
+    assert [type(e) for e in simcord_env.errors] == [discord.Forbidden]  # seen by the central handler
     await dave.send_dm(FIRST)
     assert cited(bot_messages(dave.dm_channel, simcord_env)[-1])
 
@@ -152,6 +153,7 @@ async def test_a_thread_deleted_before_the_answer_is_logged_and_the_bot_carries_
     with caplog.at_level(logging.WARNING, logger="bot"):
         await alice.send(channel, f"{simcord_env.bot.user.mention} {FIRST}")
     assert any("cannot reply" in r.getMessage() and "10003" in r.error for r in caplog.records)
+    assert [type(e) for e in simcord_env.errors] == [discord.NotFound]  # seen by the central handler
     await alice.send(channel, f"{simcord_env.bot.user.mention} what is speculative decoding?")
     assert len(channel.threads) == 2 and bot_messages(channel.threads[-1], simcord_env)
 
@@ -164,6 +166,7 @@ async def test_a_failure_while_answering_a_dm_is_reported_with_an_error_id(simco
     said = carol.dm_channel.last_message.content
     error_id = re.search(r"error id `([0-9a-f]{8})`", said).group(1)
     assert any(getattr(r, "error_id", None) == error_id for r in caplog.records)
+    assert [type(e).__name__ for e in simcord_env.errors] == ["OperationalError"]  # seen by the central handler
 
 
 @bot_config(user_cooldown_seconds=30)

@@ -14,15 +14,16 @@ from support.botsim import bot_config
 import bot.exts
 from app.wiring import App
 from bot import create_bot
-from bot.client import REQUIRED_PERMISSIONS, extension_names, intents, invite_url
+from bot.client import extension_names, intents, invite_url
+from bot.permissions import INVITE_PERMISSIONS
 
 
 def test_the_invite_asks_for_exactly_the_permissions_the_bot_uses():
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(invite_url(1234)).query)
     assert query["client_id"] == ["1234"]
     assert query["scope"] == ["bot applications.commands"]
-    assert query["permissions"] == ["309237730304"] == [str(REQUIRED_PERMISSIONS.value)]
-    granted = {name for name, on in REQUIRED_PERMISSIONS if on}
+    assert query["permissions"] == ["309237730304"] == [str(INVITE_PERMISSIONS.value)]
+    granted = {name for name, on in INVITE_PERMISSIONS if on}
     assert granted == {"read_messages", "send_messages", "send_messages_in_threads", "create_public_threads",
                        "embed_links", "read_message_history"}  # read_messages is View Channels
 
@@ -41,9 +42,11 @@ async def test_the_bot_starts_where_no_privileged_intent_is_approved(simcord_env
 
 
 async def test_every_module_in_bot_exts_is_loaded(simcord_env):
-    on_disk = {p.stem for p in Path(bot.exts.__path__[0]).glob("*.py") if not p.stem.startswith("_")}
+    folder = Path(bot.exts.__path__[0])
+    modules = [p.stem for p in folder.glob("*.py")] + [p.parent.name for p in folder.glob("*/__init__.py")]
+    on_disk = {name for name in modules if not name.startswith("_")}
     assert {name.rsplit(".", 1)[1] for name in extension_names()} == on_disk
-    assert {"ask", "papers", "info", "conversations"} <= on_disk
+    assert {"ask", "papers", "info", "conversations", "digest"} <= on_disk
     assert set(simcord_env.bot.extensions) == set(extension_names())
     assert simcord_env.bot.allowed_mentions.to_dict() == {"parse": []}
 

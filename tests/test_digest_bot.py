@@ -18,7 +18,7 @@ from support.openai_server import refused_base_url
 from app.wiring import App
 from bot import create_bot
 from bot.formatting import Outgoing, within_limits
-from storage.conversations import ConversationStore, thread_key
+from storage.conversations import ConversationStore, thread_conversation_key
 from storage.digests import DigestStore
 
 MARKER = re.compile(r"digest (\d{4}-\d{2}-\d{2}) #(\d+)")
@@ -300,7 +300,7 @@ async def test_digest_now_posts_immediately_and_counts_as_today(simcord_env):
 
 
 def test_oversized_digest_is_split_within_discord_limits():
-    from bot.exts.digest import digest_messages
+    from bot.exts.digest._render import digest_messages
     from digest.models import Digest, DigestItem
 
     items = [DigestItem(n=i, id=f"p{i}", title=f"Title {i} " + "very long words " * 40, date=dt.date(2026, 7, 31),
@@ -324,7 +324,7 @@ async def test_ask_about_these_opens_a_thread_that_knows_the_papers(simcord_env)
     result = await world.member.click(messages[-1], label="Ask about these")
     assert result.ephemeral and "Opened" in result.response.content
     (thread,) = world.channel.threads
-    history = ConversationStore(simcord_env.bot.app.db).history(thread_key(thread.id), 5)
+    history = ConversationStore(simcord_env.bot.app.db).history(thread_conversation_key(thread.id), 5)
     run = DigestStore(simcord_env.bot.app.db).runs(f"channel:{world.channel.id}")[0]
     assert history[-1].cited_ids == run.paper_ids and len(run.paper_ids) == 3
     assert "mention me" in thread.last_message.content

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from digest.models import DigestTarget, channel_key
+from digest.models import DigestTarget, channel_target_key
 from paperbot.cli import main
 from storage import open_database
 from storage.digests import DigestStore
@@ -61,7 +61,7 @@ def test_without_preview_lists_the_schedules(data_dir, capsys):
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     db = open_database(data_dir / "state.sqlite3")
     DigestStore(db).save_target(DigestTarget(
-        key=channel_key(42), kind="channel", guild_id=7, channel_id=42, time=dt.time(17, 30), size=4,
+        key=channel_target_key(42), kind="channel", guild_id=7, channel_id=42, time=dt.time(17, 30), size=4,
         topics="long context", active_from=now, created_at=now, updated_at=now))
     db.close()
     assert main(["digest"]) == 0

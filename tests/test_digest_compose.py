@@ -8,7 +8,7 @@ import datetime as dt
 from core.models import Answer, Citation, Paper
 from digest.compose import compose, paper_links, renumber
 from digest.models import DigestItem
-from digest.render import render_text
+from digest.render import digest_text
 from digest.selection import Pick, Selection
 
 DAY = dt.date(2026, 1, 1)
@@ -58,13 +58,13 @@ async def test_a_failing_engine_still_gives_a_digest():
                            day=DAY)
     assert [i.tldr for i in digest.items] == ["First finding of paper 1.", "First finding of paper 2."]
     assert digest.overview == "" and digest.overview_mode is None
-    assert "No overview" in render_text(digest)
+    assert "No overview" in digest_text(digest)
 
 
 async def test_extractive_overview_says_why():
     answer = Answer(question="q", answer="Paper one finds [1].", mode="extractive",
                     fallback_reason="the LLM timed out", citations=[cite(1, "p1")])
-    text = render_text(await compose(Engine(answer), selection(paper(1)), day=DAY))
+    text = digest_text(await compose(Engine(answer), selection(paper(1)), day=DAY))
     assert "Overview: extractive, quoted from the abstracts; the LLM timed out" in text
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from core.errors import InputError
-from digest.models import DigestRun, DigestTarget, channel_key
+from digest.models import DigestRun, DigestTarget, channel_target_key
 from digest.schedule import due_day, next_slot, parse_time, plan
 
 UTC = dt.UTC
@@ -21,7 +21,7 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 def target(channel: int = 1, time: dt.time = dt.time(9), created: dt.datetime | None = None) -> DigestTarget:
     created = created or at(DAY1, 0)
     return DigestTarget(
-        key=channel_key(channel),
+        key=channel_target_key(channel),
         kind="channel",
         guild_id=10,
         channel_id=channel,

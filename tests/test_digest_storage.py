@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from digest.models import DigestTarget, channel_key, dm_key
+from digest.models import DigestTarget, channel_target_key, dm_target_key
 from storage import open_database
 from storage.digests import DigestStore
 
@@ -23,7 +23,7 @@ def store(tmp_path):
 
 def channel_target(channel_id: int = 5, guild_id: int = 1, **kw) -> DigestTarget:
     return DigestTarget(
-        key=channel_key(channel_id),
+        key=channel_target_key(channel_id),
         kind="channel",
         guild_id=guild_id,
         channel_id=channel_id,
@@ -48,31 +48,31 @@ def test_targets_round_trip_and_keep_their_creation_time(store):
     store.save_target(channel_target(channel_id=7, guild_id=2))
     assert [t.channel_id for t in store.targets(guild_id=1)] == [5, 6]
     assert len(store.targets()) == 3
-    assert store.delete_target(channel_key(6)) and not store.delete_target(channel_key(6))
-    assert store.get_target(channel_key(6)) is None
+    assert store.delete_target(channel_target_key(6)) and not store.delete_target(channel_target_key(6))
+    assert store.get_target(channel_target_key(6)) is None
 
 
 def test_a_run_is_pending_until_finished_and_only_then_its_papers_count_as_posted(store, tmp_path):
-    run = store.begin_run(channel_key(5), DAY, "schedule", ["a", "b"], channel_id=5, now=NOW)
+    run = store.begin_run(channel_target_key(5), DAY, "schedule", ["a", "b"], channel_id=5, now=NOW)
     assert run.state == "pending" and run.paper_ids == ["a", "b"]
-    assert store.posted_ids(channel_key(5)) == set()
-    assert store.served_on(channel_key(5), DAY)
+    assert store.posted_ids(channel_target_key(5)) == set()
+    assert store.served_on(channel_target_key(5), DAY)
     # Another process (a restart) sees the pending run.
     other = DigestStore(open_database(tmp_path / "state.sqlite3"))
     assert [r.id for r in other.runs_to_consider(DAY + dt.timedelta(days=5))] == [run.id]
     store.finish_run(run.id, [111, 112], now=NOW)
     done = other.get_run(run.id)
     assert done is not None and done.state == "done" and done.message_ids == [111, 112]
-    assert other.posted_ids(channel_key(5)) == {"a", "b"}
+    assert other.posted_ids(channel_target_key(5)) == {"a", "b"}
     assert other.runs_to_consider(DAY + dt.timedelta(days=5)) == []
-    assert other.posted_ids(channel_key(6)) == set()
+    assert other.posted_ids(channel_target_key(6)) == set()
 
 
 def test_a_retried_run_keeps_its_id_and_counts_attempts(store):
-    run = store.begin_run(channel_key(5), DAY, "schedule", ["a"], channel_id=5, now=NOW)
+    run = store.begin_run(channel_target_key(5), DAY, "schedule", ["a"], channel_id=5, now=NOW)
     store.end_run(run.id, "retry", NOW, error="HTTP 503")
-    assert not store.served_on(channel_key(5), DAY)
-    again = store.begin_run(channel_key(5), DAY, "schedule", ["b"], channel_id=5, now=NOW, run_id=run.id)
+    assert not store.served_on(channel_target_key(5), DAY)
+    again = store.begin_run(channel_target_key(5), DAY, "schedule", ["b"], channel_id=5, now=NOW, run_id=run.id)
     assert again.id == run.id and again.attempts == 2 and again.state == "pending" and again.error is None
 
 
@@ -90,6 +90,6 @@ def test_feedback_per_user_and_per_server(store):
 
 
 def test_dm_targets(store):
-    t = DigestTarget(key=dm_key(42), kind="dm", user_id=42, active_from=NOW, created_at=NOW, updated_at=NOW)
+    t = DigestTarget(key=dm_target_key(42), kind="dm", user_id=42, active_from=NOW, created_at=NOW, updated_at=NOW)
     assert store.save_target(t).kind == "dm"
     assert store.targets(guild_id=None)[0].user_id == 42

@@ -12,7 +12,7 @@ from answer.engine import prepare_question
 from app.commands import SINCE_HELP, clean_query, filters_since
 from bot.answering import InteractionSurface, answer_and_deliver
 from bot.replies import acknowledge, send_ephemeral
-from core.errors import InputError
+from bot.views import ANSWER_ITEMS
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
@@ -25,6 +25,13 @@ class Ask(commands.Cog):
     def __init__(self, bot: PaperBotCore) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        # The buttons under every answer (here and in DMs and threads): persistent, so they outlive a restart.
+        self.bot.add_dynamic_items(*ANSWER_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*ANSWER_ITEMS)
+
     @app_commands.command(name="ask", description="Answer a question from the paper abstracts, citing the papers")
     @app_commands.describe(
         question="What you want to know; the answer cites the papers it comes from",
@@ -34,26 +41,20 @@ class Ask(commands.Cog):
     async def ask(self, interaction: discord.Interaction[Any],
                   question: app_commands.Range[str, 1, QUESTION_MAX],
                   since: app_commands.Range[str, 1, 40] | None = None, private: bool = False) -> None:
-        # Everything before the defer is instant: refusals are private and cost the user nothing.
-        try:
-            text, _ = clean_query(question, what="question", limit=QUESTION_MAX)
-            prepare_question(text, self.bot.settings.max_question_chars)  # the engine's own input checks
-            filters = filters_since(since)
-        except InputError as exc:
-            await send_ephemeral(interaction, str(exc))
-            return
+        # Everything before the defer is instant: refusals (InputError, told privately by the error handler)
+        # cost the user nothing.
+        text, _ = clean_query(question, what="question", limit=QUESTION_MAX)
+        prepare_question(text, self.bot.settings.max_question_chars)  # the engine's own input checks
+        filters = filters_since(since)
         refusal = self.bot.admission(interaction.user.id)
         if refusal:
             await send_ephemeral(interaction, refusal)
             return
         with self.bot.answering():
             await acknowledge(interaction, ephemeral=private)
-            try:
-                await answer_and_deliver(self.bot, text, InteractionSurface(interaction), source="slash",
-                                         user_id=interaction.user.id, guild_id=interaction.guild_id,
-                                         channel_id=interaction.channel_id, filters=filters)
-            except InputError as exc:  # the engine found nothing to search for (only emoji, mentions...)
-                await send_ephemeral(interaction, str(exc))
+            await answer_and_deliver(self.bot, text, InteractionSurface(interaction), source="slash",
+                                     user_id=interaction.user.id, guild_id=interaction.guild_id,
+                                     channel_id=interaction.channel_id, filters=filters)
 
 
 async def setup(bot: PaperBotCore) -> None:

@@ -10,29 +10,30 @@ import asyncio
 import contextlib
 import logging
 import re
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
 from bot.answering import ChannelSurface, answer_and_deliver
-from bot.errors import report_message_error
-from bot.formatting import NO_MENTIONS, thread_name
-from core.errors import InputError
+from bot.formatting import text_messages
+from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing
+from bot.replies import send_messages
+from bot.threads import open_question_thread
 from core.models import Turn
-from storage.conversations import ConversationKind, dm_key, thread_key
+from storage.conversations import ConversationKind, dm_conversation_key, thread_conversation_key
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
 
 log = logging.getLogger(__name__)
 
-RESET_WORDS = {"reset", "start over", "new topic", "forget"}
-THREAD_ARCHIVE_MINUTES: Literal[60, 1440, 4320, 10080] = 1440
+# What a user types in a DM or thread to make PaperBot forget the conversation so far.
+CONVERSATION_RESET_WORDS = {"reset", "start over", "new topic", "forget"}
 
 
 def is_reset(text: str) -> bool:
-    return text.strip().strip("!.").casefold() in RESET_WORDS
+    return text.strip().strip("!.").casefold() in CONVERSATION_RESET_WORDS
 
 
 class Conversations(commands.Cog):
@@ -54,24 +55,20 @@ class Conversations(commands.Cog):
             return
         if message.type not in (discord.MessageType.default, discord.MessageType.reply):
             return
-        try:
-            if message.guild is None:
-                await self._on_dm(message)
-            else:
-                await self._on_guild_message(message)
-        except Exception as error:
-            await report_message_error(message.channel, error, where="conversation", channel_id=message.channel.id,
-                                       user_id=message.author.id)
+        # A failure goes to PaperBotCore.on_error, which tells the conversation (bot.errors.report_event_error).
+        if message.guild is None:
+            await self._on_dm(message)
+        else:
+            await self._on_guild_message(message)
 
     async def _on_dm(self, message: discord.Message) -> None:
         text = self._strip_mentions(message.content)
         if not text:
             return  # an attachment or sticker alone: nothing to answer
-        key = dm_key(message.author.id)
+        key = dm_conversation_key(message.author.id)
         if is_reset(text):
             await asyncio.to_thread(self.bot.conversations.reset, key)
-            await message.channel.send("Starting over: I've forgotten our earlier questions.",
-                                       allowed_mentions=NO_MENTIONS)
+            await self._say(message.channel, "Starting over: I've forgotten our earlier questions.")
             return
         await self._follow_up(message, text, message.channel, memory=(key, "dm"), embeds=True)
 
@@ -79,7 +76,7 @@ class Conversations(commands.Cog):
         channel = message.channel
         text = self._strip_mentions(message.content)
         if isinstance(channel, discord.Thread):
-            key = thread_key(channel.id)
+            key = thread_conversation_key(channel.id)
             ours = await asyncio.to_thread(self.bot.conversations.exists, key)
             if not (ours or self._addresses_bot(message)):
                 return
@@ -120,15 +117,14 @@ class Conversations(commands.Cog):
         perms = channel.permissions_for(me) if me is not None and not isinstance(channel, discord.DMChannel) \
             else discord.Permissions.none()
         thread: discord.Thread | None = None
-        if isinstance(channel, discord.TextChannel) and perms.create_public_threads and perms.send_messages_in_threads:
+        if isinstance(channel, discord.TextChannel) and not missing(channel, me, QUESTION_THREAD_PERMISSIONS):
             try:
-                thread = await message.create_thread(name=thread_name(text),
-                                                     auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+                thread = await open_question_thread(message, text)
             except discord.HTTPException as exc:
                 log.warning("could not open a thread for a question",
                             extra={"channel_id": channel.id, "status": exc.status, "code": exc.code})
         if thread is not None:
-            key = thread_key(thread.id)
+            key = thread_conversation_key(thread.id)
             # Registered before answering, so replies in the thread count as follow-ups even meanwhile.
             await asyncio.to_thread(self.bot.conversations.open, key, "thread", message.author.id)
             await self._answer(message, text, thread, embeds=self._can_embed(thread), memory=(key, "thread"))
@@ -151,11 +147,7 @@ class Conversations(commands.Cog):
 
     async def _say(self, channel: discord.abc.Messageable, text: str,
                    reference: discord.Message | None = None) -> None:
-        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-        if reference is not None:
-            kwargs["reference"] = reference.to_reference(fail_if_not_exists=False)
-            kwargs["mention_author"] = False
-        await channel.send(text, **kwargs)
+        await send_messages(channel, text_messages(text), reference=reference)
 
     async def _follow_up(self, message: discord.Message, text: str, target: discord.abc.Messageable, *,
                          memory: tuple[str, ConversationKind], embeds: bool,
@@ -179,14 +171,10 @@ class Conversations(commands.Cog):
         with contextlib.suppress(discord.HTTPException):  # typing is cosmetic; a real failure shows on send
             await target.typing()
         surface = ChannelSurface(target, embeds=embeds, reference=reference)
-        try:
-            answer = await answer_and_deliver(
-                self.bot, text, surface, source=memory[1] if memory else "channel", user_id=message.author.id,
-                guild_id=message.guild.id if message.guild else None, channel_id=getattr(target, "id", None),
-                history=history)
-        except InputError as exc:  # nothing to search for in the message (only emoji, only mentions...)
-            await self._say(target, str(exc), reference=reference)
-            return
+        answer = await answer_and_deliver(
+            self.bot, text, surface, source=memory[1] if memory else "channel", user_id=message.author.id,
+            guild_id=message.guild.id if message.guild else None, channel_id=getattr(target, "id", None),
+            history=history)
         if memory is not None:
             turn = Turn(question=text, answer=answer.answer, cited_ids=[c.id for c in answer.citations])
             await asyncio.to_thread(store.append, memory[0], turn, memory[1], message.author.id)

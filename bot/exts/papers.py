@@ -11,11 +11,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from app import commands as shared
-from bot.errors import new_error_id
 from bot.render import paper_message, search_pages, similar_message
-from bot.replies import acknowledge, deliver, send_ephemeral
-from bot.views import search_view
-from core.errors import InputError
+from bot.replies import acknowledge, deliver
+from bot.views import SEARCH_ITEMS, search_view
+from core.errors import PaperBotError
 from core.models import Paper
 
 if TYPE_CHECKING:
@@ -33,12 +32,18 @@ class Papers(commands.Cog):
     def __init__(self, bot: PaperBotCore) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*SEARCH_ITEMS)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*SEARCH_ITEMS)
+
     async def _titles(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         try:
             choices = await asyncio.wait_for(
                 asyncio.to_thread(shared.title_choices, self.bot.app.retriever, current), AUTOCOMPLETE_BUDGET)
-        except Exception as exc:
-            log.warning("title autocomplete failed", extra={"error_id": new_error_id(), "error": repr(exc)[:300]})
+        except (TimeoutError, PaperBotError) as exc:  # no index yet, or slow: an empty list, not a failure
+            log.info("title autocomplete gave up", extra={"error": repr(exc)[:300]})
             return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
@@ -47,12 +52,8 @@ class Papers(commands.Cog):
     async def search(self, interaction: discord.Interaction[Any],
                      query: app_commands.Range[str, 1, shared.MAX_QUERY_CHARS],
                      since: app_commands.Range[str, 1, 40] | None = None) -> None:
-        try:
-            day = shared.parse_since(since)
-            shared.clean_query(query)
-        except InputError as exc:
-            await send_ephemeral(interaction, str(exc))
-            return
+        day = shared.parse_since(since)
+        shared.clean_query(query)
         await acknowledge(interaction)
         result = await asyncio.to_thread(shared.search, self.bot.app, query, since)
         pages = search_pages(result, day)
@@ -62,7 +63,7 @@ class Papers(commands.Cog):
         search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, query, day)
         await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages)))
 
-    async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper | None:
+    async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper:
         """The paper a title option names, looked up before acknowledging so a typo gets a private reply.
 
         The lookup takes milliseconds; if it ever takes longer than the budget the interaction is
@@ -72,18 +73,12 @@ class Papers(commands.Cog):
         done, _ = await asyncio.wait({lookup}, timeout=PRE_ACK_BUDGET)
         if not done:
             await acknowledge(interaction)
-        try:
-            return await lookup
-        except InputError as exc:
-            await send_ephemeral(interaction, str(exc))
-            return None
+        return await lookup
 
     @app_commands.command(name="paper", description="One paper: abstract, dates, links and similar papers")
     @app_commands.describe(title="Start typing a title and pick it from the list")
     async def paper(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
         found = await self._resolve(interaction, title)
-        if found is None:
-            return
         await acknowledge(interaction)
         similar = await asyncio.to_thread(self.bot.app.retriever.similar, found.id, 3)
         await deliver(interaction, [paper_message(shared.PaperDetails(paper=found, similar=similar))])
@@ -92,8 +87,6 @@ class Papers(commands.Cog):
     @app_commands.describe(title="Start typing a title and pick it from the list")
     async def similar(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
         found = await self._resolve(interaction, title)
-        if found is None:
-            return
         await acknowledge(interaction)
         result = await asyncio.to_thread(shared.similar, self.bot.app, found.id)
         await deliver(interaction, [similar_message(result)])

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(as_json(answer), ensure_ascii=False))
     else:
-        print(render_text(answer, settings, answer_printed=printed))
+        print(answer_text(answer, settings, answer_printed=printed))
     return 0
 
 
@@ -86,7 +86,7 @@ def as_json(answer: Answer) -> dict[str, Any]:
     }
 
 
-def render_text(answer: Answer, settings: Settings, *, answer_printed: bool = False) -> str:
+def answer_text(answer: Answer, settings: Settings, *, answer_printed: bool = False) -> str:
     lines: list[str] = []
     if answer.notice:
         lines += [f"note: {answer.notice}", ""]

@@ -49,7 +49,7 @@ def _preview(settings: Settings, *, topics: str | None, size: int, since: str | 
 
     from app.digests import preview
     from app.wiring import App
-    from digest.render import render_text
+    from digest.render import digest_text
     from paperbot.cli.dates import parse_date
 
     app = App(settings)
@@ -65,7 +65,7 @@ def _preview(settings: Settings, *, topics: str | None, size: int, since: str | 
             new_days=settings.digest_new_days,
         )
     )
-    print(digest.model_dump_json(indent=2) if as_json else render_text(digest))
+    print(digest.model_dump_json(indent=2) if as_json else digest_text(digest))
     return 0
 
 

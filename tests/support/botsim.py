@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import discord
@@ -20,7 +20,9 @@ from conftest import make_settings
 from app.wiring import App
 from bot import create_bot
 from bot.client import PaperBotCore
+from bot.errors import unwrap
 from bot.formatting import Outgoing, within_limits
+from core.errors import InputError
 
 
 def bot_config(**overrides: Any) -> pytest.MarkDecorator:
@@ -45,10 +47,50 @@ async def simcord_bot(request: pytest.FixtureRequest, settings: Any, retriever: 
     app.db.close()
 
 
+@pytest.fixture(autouse=True)
+def refusals_are_not_failures(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An InputError is PaperBot refusing bad input with a one-line message: the central error handler's job,
+    which tests check through what the user sees. simcord records every error the bot's handlers see; only the
+    other ones (real failures) are left to fail the test."""
+    if "simcord_env" not in request.fixturenames:
+        yield
+        return
+    env: simcord.Env = request.getfixturevalue("simcord_env")
+    yield
+    # Only what the test did not look at itself (reading `env.errors` acknowledges what it saw).
+    unread = env.errors_since(env._errors_acknowledged)
+    env._errors_acknowledged = env.error_cursor
+    failures = [e for e in unread if not isinstance(unwrap(e), InputError)]
+    if failures:
+        raise ExceptionGroup("bot raised errors during the test", failures)
+
+
 def outside_waits(env: simcord.Env) -> None:
     """Tell simcord that the bot's waits on the LLM are intentional, so actions return once the bot is
-    waiting on it (the acknowledgement is already visible) instead of settling only after the answer."""
-    env.bot.external = lambda awaitable, reason: env.external_wait(awaitable, reason=reason)  # type: ignore[method-assign]
+    waiting on it (the acknowledgement is already visible) instead of settling only after the answer.
+
+    The engine's own answer and stream are wrapped, unchanged, in simcord's `external_wait`.
+    """
+    engine = env.bot.app.engine
+    answer, stream = engine.answer, engine.stream
+
+    async def waited_answer(*args: Any, **kwargs: Any) -> Any:
+        return await env.external_wait(answer(*args, **kwargs), reason="answer engine")
+
+    async def waited_stream(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        inner = stream(*args, **kwargs)
+        try:
+            while True:
+                try:
+                    item = await env.external_wait(anext(inner), reason="answer engine stream")
+                except StopAsyncIteration:
+                    return
+                yield item
+        finally:
+            await inner.aclose()
+
+    engine.answer = waited_answer  # type: ignore[method-assign]
+    engine.stream = waited_stream  # type: ignore[method-assign]
 
 
 async def wait_until(env: simcord.Env, condition: Callable[[], Any], timeout: float = 30.0) -> Any:

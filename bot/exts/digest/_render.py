@@ -1,0 +1,101 @@
+"""How a digest and its subscriptions look on Discord: embeds split to fit, one line per subscription."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlparse
+
+import discord
+
+from app.subscriptions import Subscription
+from bot.formatting import (
+    EMBED_DESCRIPTION_LIMIT,
+    EMBED_TITLE_LIMIT,
+    FIELD_NAME_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FOOTER_LIMIT,
+    Outgoing,
+    add_fields,
+    clip,
+    embed_messages,
+    escape,
+    link,
+    split_text,
+)
+from bot.render import COLOURS
+from digest.models import Digest, DigestTarget
+from digest.render import overview_note, short_date, title
+
+
+def _link_label(url: str) -> str:
+    host = urlparse(url).netloc.lower().removeprefix("www.")
+    if host == "arxiv.org" and "/search" in url:
+        return "find on arXiv"
+    if host in ("github.com", "gitlab.com", "huggingface.co"):
+        return {"github.com": "code", "gitlab.com": "code", "huggingface.co": "Hugging Face"}[host]
+    return host or "link"
+
+
+def digest_messages(digest: Digest) -> list[Outgoing]:
+    """The digest as embeds: the header and overview, then one field per paper; split to fit Discord."""
+    footer = digest.marker or "preview"
+    note = overview_note(digest)
+    if note:
+        footer = f"{footer} · {note}"
+    footer = clip(footer, FOOTER_LIMIT)
+    parts = []
+    if digest.topics:
+        parts.append(f"**Topics:** {escape(digest.topics)}")
+    if digest.notice:
+        parts.append(f"*{escape(digest.notice)}*")
+    if digest.overview:
+        parts.append(digest.overview)
+    embeds = []
+    for index, chunk in enumerate(split_text("\n\n".join(parts), EMBED_DESCRIPTION_LIMIT) or [""]):
+        embed = discord.Embed(description=chunk or None, colour=COLOURS["info"])
+        if index == 0:
+            embed.title = clip(f"📰 {title(digest)}", EMBED_TITLE_LIMIT)
+        embeds.append(embed)
+    for item in digest.items:
+        links = " · ".join(link(_link_label(u), u) for u in item.urls)
+        meta = f"*Listed {short_date(item.date)}*" + (f" · {links}" if links else "")
+        value = f"{escape(item.tldr)}\n{meta}"
+        if len(value) > FIELD_VALUE_LIMIT:
+            value = f"{clip(escape(item.tldr), FIELD_VALUE_LIMIT - len(meta) - 1)}\n{meta}"
+        add_fields(embeds, clip(f"{item.n}. {escape(item.title)}", FIELD_NAME_LIMIT), [value], footer_room=len(footer))
+    for embed in embeds:
+        embed.set_footer(text=footer)
+    return embed_messages(embeds)
+
+
+def moment_text(moment: dt.datetime) -> str:
+    """A moment as each reader's local date and time, and how far away it is."""
+    return f"{discord.utils.format_dt(moment, 'f')} ({discord.utils.format_dt(moment, 'R')})"
+
+
+def target_line(target: DigestTarget) -> str:
+    """Where, when, how many and which topics, in one line."""
+    where = f"<#{target.channel_id}>" if target.kind == "channel" else "your DMs"
+    parts = [f"{where}: every day at **{target.time:%H:%M} UTC**", f"{target.size} papers"]
+    parts.append(f"topics: {escape(target.topics)}" if target.topics else "all papers, newest first")
+    if target.archive:
+        parts.append("archive picks when nothing is new")
+    return ", ".join(parts)
+
+
+def subscriptions_text(found: list[Subscription]) -> str:
+    lines = []
+    for status in found:
+        run = status.last_run
+        last = f"last: {run.day.isoformat()} ({run.state})" if run else "not posted yet"
+        lines.append(f"• {target_line(status.target)}\n  next {moment_text(status.next_at)}; {last}")
+    return "\n".join(lines)
+
+
+def unmatched_note(topics: list[str]) -> str:
+    """Say so when a topic matches nothing in the corpus today, with the likely fix."""
+    if not topics:
+        return ""
+    quoted = ", ".join(f"“{escape(t)}”" for t in topics)
+    return (f"\nNote: no paper in the corpus is about {quoted} yet, so those topics will pick nothing until "
+            "such papers are added; spelling out acronyms helps.")
