@@ -32,6 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import simcord  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from simcord import interactions as sim_interactions  # noqa: E402  (burst delivery: internal API)
+from support.llm_waits import outside_waits  # noqa: E402
 from support.openai_server import FakeOpenAI, Reply, default_reply  # noqa: E402
 
 from app.wiring import App  # noqa: E402
@@ -94,7 +95,7 @@ async def run(args: argparse.Namespace, data_dir: Path, server: FakeOpenAI) -> i
     app = App(settings)
     bot = create_bot(settings, app)
     async with simcord.run(bot) as env:
-        bot.external = lambda awaitable, reason: env.external_wait(awaitable, reason=reason)  # type: ignore
+        outside_waits(env)
         settle_memory()  # as `paperbot run` does once the bot is set up
         guild = env.create_guild("Bench")
         channel = guild.create_text_channel("papers")

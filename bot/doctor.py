@@ -13,7 +13,7 @@ import discord
 
 from app.health import Check, fail, ok, warn
 from bot.client import intents
-from bot.exts.digest import missing_permissions
+from bot.permissions import DIGEST_CHANNEL_PERMISSIONS, missing
 from core.settings import Settings
 
 # Discord bot tokens are three base64url parts: the bot's user id, a timestamp and a signature.
@@ -91,9 +91,9 @@ def _report(client: discord.Client, digest_channels: Sequence[tuple[int, int]]) 
         if guild is None or channel is None or guild.me is None:
             problems.append(f"digest channel {channel_id}: not visible to the bot (removed, or bot not in server)")
             continue
-        missing = missing_permissions(channel, guild.me)
-        if missing:
-            problems.append(f"#{channel.name} in {guild.name}: missing {', '.join(missing)}")
+        lacking = missing(channel, guild.me, DIGEST_CHANNEL_PERMISSIONS)
+        if lacking:
+            problems.append(f"#{channel.name} in {guild.name}: missing {', '.join(lacking)}")
     if problems:
         return fail("discord login", detail + "; " + "; ".join(problems),
                     "grant those permissions to the bot's role in that channel, or `/digest off` there")

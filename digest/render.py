@@ -1,4 +1,4 @@
-"""Plain-text rendering of a `Digest` (terminal preview). Discord rendering lives in bot/exts/digest.py."""
+"""Plain-text rendering of a `Digest` (terminal preview). Discord rendering lives in bot/exts/digest/_render.py."""
 
 from __future__ import annotations
 

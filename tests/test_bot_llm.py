@@ -12,7 +12,8 @@ import time
 
 import discord
 import simcord
-from support.botsim import QUESTION, assert_within_limits, bot_config, outside_waits, text_of, wait_until
+from support.botsim import QUESTION, assert_within_limits, bot_config, text_of, wait_until
+from support.llm_waits import outside_waits
 from support.openai_server import Reply, refused_base_url
 from support.static_retriever import paper
 

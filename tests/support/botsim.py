@@ -65,34 +65,6 @@ def refusals_are_not_failures(request: pytest.FixtureRequest) -> Iterator[None]:
         raise ExceptionGroup("bot raised errors during the test", failures)
 
 
-def outside_waits(env: simcord.Env) -> None:
-    """Tell simcord that the bot's waits on the LLM are intentional, so actions return once the bot is
-    waiting on it (the acknowledgement is already visible) instead of settling only after the answer.
-
-    The engine's own answer and stream are wrapped, unchanged, in simcord's `external_wait`.
-    """
-    engine = env.bot.app.engine
-    answer, stream = engine.answer, engine.stream
-
-    async def waited_answer(*args: Any, **kwargs: Any) -> Any:
-        return await env.external_wait(answer(*args, **kwargs), reason="answer engine")
-
-    async def waited_stream(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        inner = stream(*args, **kwargs)
-        try:
-            while True:
-                try:
-                    item = await env.external_wait(anext(inner), reason="answer engine stream")
-                except StopAsyncIteration:
-                    return
-                yield item
-        finally:
-            await inner.aclose()
-
-    engine.answer = waited_answer  # type: ignore[method-assign]
-    engine.stream = waited_stream  # type: ignore[method-assign]
-
-
 async def wait_until(env: simcord.Env, condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     """Let real time pass (the LLM server is real) until `condition()` is truthy, then settle the bot."""
     deadline = time.monotonic() + timeout
