@@ -98,7 +98,8 @@ class Retriever:
         self._checked = time.monotonic()
 
     def _current(self) -> _Side:
-        if time.monotonic() - self._checked < self.REFRESH_SECONDS:
+        # A clock that went back (a simulator's virtual clock replacing the real one) also means "check now".
+        if 0 <= time.monotonic() - self._checked < self.REFRESH_SECONDS:
             return self._side
         self._checked = time.monotonic()
         with self._lock:

@@ -1,0 +1,44 @@
+"""A running bot sees papers another process ingested after it started, through every command."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import make_settings
+from support.botsim import text_of
+from support.small_index import AFTER, cli_ingest, write_corpus
+
+from retrieval import Retriever
+
+
+@pytest.fixture
+def retriever(small_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Retriever:
+    """The bot's retriever, on an index of its own that an ingest in another process will grow."""
+    data = tmp_path / "live" / "data"
+    shutil.copytree(small_index, data)
+    monkeypatch.setattr(Retriever, "REFRESH_SECONDS", 0.0)
+    opened = Retriever.open(make_settings(data))
+    opened.similar(opened.match_titles("Paper A")[0].id)  # Chroma is open and loaded before the ingest
+    return opened
+
+
+async def test_paper_and_similar_work_for_a_paper_ingested_after_the_bot_started(simcord_env, world, retriever,
+                                                                               tmp_path):
+    _, channel, alice, _ = world
+    run = cli_ingest(retriever.settings.data_dir, write_corpus(tmp_path / "day2", AFTER))
+    assert run.returncode == 0, run.stderr
+
+    found = await alice.slash(channel, "search", query="protein folding with diffusion models")
+    assert "Paper D" in text_of(found.response.message)
+    paper = await alice.slash(channel, "paper", title="Paper E")
+    shown = text_of(paper.response.message)
+    assert "router picks two experts" in shown and "No answer" not in shown
+    similar = await alice.slash(channel, "similar", title="Paper D")
+    listed = text_of(similar.response.message)
+    assert "No answer" not in listed and "Paper" in listed
+    # The vectors of every paper, old and new, are found: none is missing from dense search.
+    for title in AFTER:
+        pid = retriever.match_titles(title)[0].id
+        assert retriever.similar(pid, k=2), title
