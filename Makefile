@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: setup run test lint bench bench-discord clean
 
+# From the checkout, PaperBot's home is the checkout: ./.env is read and the index and state go to ./data.
+# Installed elsewhere it defaults to ~/.local/share/paperbot (see README, "Files and folders").
+export PAPERBOT_HOME ?= $(CURDIR)
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
@@ -26,6 +30,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy core app paperbot retrieval answer prompts storage digest bot
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/paperbot bench

@@ -1,99 +1,164 @@
-"""Every setting PaperBot reads, from the environment and `.env`, validated in one place.
+"""Every setting PaperBot reads, from the environment and `.env`, grouped by concern and validated in one place.
 
-Names follow the ecosystem where one exists (DISCORD_TOKEN, OPENAI_API_KEY, OPENAI_BASE_URL) so that a
-`.env` written for another bot or for the openai client works here unchanged.
+Each concern is a section class; `Settings` combines them by inheritance, so a setting is read flat
+(`settings.llm_model`) from a flat variable (`LLM_MODEL`) while the sections document the groups and render
+.env.example (`paperbot config --example`). Names follow the ecosystem where one exists (DISCORD_TOKEN,
+OPENAI_API_KEY, OPENAI_BASE_URL) so that a `.env` written for another bot or for the openai client works here.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.envfile import env_file_errors
 from core.errors import ConfigError
+from core.resources import BUNDLED_CORPUS, DEV_QUESTIONS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BUNDLED_CORPUS = PROJECT_ROOT / "data" / "corpus"
-DEV_QUESTIONS = PROJECT_ROOT / "data" / "eval" / "dev-questions.jsonl"
+__all__ = ["BUNDLED_CORPUS", "DEV_QUESTIONS", "SECTIONS", "Settings", "env_file_path", "env_files", "load_settings",
+           "paperbot_home"]
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
-    )
+def paperbot_home() -> Path:
+    """$PAPERBOT_HOME, else the XDG data folder (~/.local/share/paperbot): never the current directory."""
+    explicit = os.environ.get("PAPERBOT_HOME", "").strip()
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    xdg = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share").absolute() / "paperbot"
 
-    # Discord
-    discord_token: SecretStr | None = None
-    discord_guild_id: int | None = Field(default=None, description="sync commands to this guild only")
-    discord_sharded: bool = False
 
-    # LLM (any OpenAI-compatible endpoint). With no base URL and no key, answers are extractive.
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0)
-    llm_max_answer_tokens: int = Field(default=600, ge=16, le=32_768)
-    llm_context_window: int = Field(default=16_384, ge=256, le=2_000_000)
-    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
-    llm_retries: int = Field(default=2, ge=0, le=10)
-    llm_max_concurrency: int = Field(default=4, ge=1, le=256)
-    llm_stream: bool = True
+def env_files() -> tuple[Path, ...]:
+    """The `.env` files read, later ones winning: PAPERBOT_HOME's, then the current directory's."""
+    return (paperbot_home() / ".env", Path(".env"))
 
-    # Embeddings: the bundled ONNX MiniLM unless an OpenAI-compatible embeddings endpoint is chosen.
-    embedding_backend: Literal["local", "openai"] = "local"
-    embedding_model: str = "all-MiniLM-L6-v2"
-    embedding_base_url: str | None = None
-    embedding_api_key: SecretStr | None = None
 
-    # Chroma: embedded on disk under DATA_DIR unless a server host is set.
-    chroma_host: str | None = None
-    chroma_port: int = Field(default=8000, ge=1, le=65_535)
-    chroma_collection: str = "papers"
+def _http_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise PydanticCustomError("http_url", "expected an http(s) URL such as http://127.0.0.1:11434/v1")
+    return value.strip()
 
-    data_dir: Path = Path("./data")
-    prompts_dir: Path | None = None
 
-    # Retrieval
-    search_default_k: int = Field(default=10, ge=1, le=100)
-    max_question_chars: int = Field(default=2_000, ge=50, le=100_000)
+HttpUrl = Annotated[str | None, AfterValidator(_http_url)]
 
-    # Discord fairness
-    user_cooldown_seconds: float = Field(default=10.0, ge=0, le=3_600)
-    conversation_turns: int = Field(default=6, ge=0, le=50)
 
-    # Digest
-    digest_grace_hours: float = Field(default=6.0, ge=0, le=24)
-    digest_new_days: int | None = Field(
-        default=None, ge=1, le=3_650,
-        description="papers listed within this many days count as new; unset: every unposted paper is new",
-    )
+class _Section(BaseModel):
+    """What every section shares: an empty variable (`OPENAI_BASE_URL=`) means unset for an optional setting."""
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
-    log_format: Literal["text", "json"] = "text"
-
-    @field_validator("openai_base_url", "embedding_base_url", "chroma_host", mode="before")
+    @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+    def _blank_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        field = cls.model_fields.get(info.field_name or "")
+        optional = field is not None and field.default is None and field.default_factory is None
+        return None if optional and isinstance(value, str) and not value.strip() else value
 
-    @field_validator("discord_token", "openai_api_key", "embedding_api_key", mode="before")
-    @classmethod
-    def _blank_secret_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("discord_guild_id", "digest_new_days", mode="before")
-    @classmethod
-    def _blank_id_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
+class DiscordSettings(_Section):
+    """Discord"""
+
+    discord_token: SecretStr | None = Field(
+        default=None, examples=[""],
+        description="Bot token from https://discord.com/developers/applications -> your app -> Bot -> Reset "
+                    "Token. Without it, `paperbot run` starts the local console instead of connecting to Discord.")
+    discord_guild_id: int | None = Field(
+        default=None, examples=[123456789012345678],
+        description="Sync slash commands to this server only (instant, for development); unset: global sync "
+                    "(can take an hour).")
+    discord_sharded: bool = Field(
+        default=False, description="Use discord.py's AutoShardedBot (only needed in thousands of servers).")
+
+
+class LLMSettings(_Section):
+    """LLM: any OpenAI-compatible chat-completions endpoint"""
+
+    openai_api_key: SecretStr | None = Field(
+        default=None, examples=["sk-..."],
+        description="API key. Unset together with OPENAI_BASE_URL: extractive answers, no LLM. Key only: "
+                    "api.openai.com.")
+    openai_base_url: HttpUrl = Field(
+        default=None, examples=["http://127.0.0.1:11434/v1"],
+        description="Base URL of the endpoint (Ollama http://127.0.0.1:11434/v1, vLLM http://127.0.0.1:8000/v1, "
+                    "llama.cpp http://127.0.0.1:8080/v1). Base URL only: a local server with no key.")
+    llm_model: str = Field(default="gpt-4o-mini", description="Chat model name as the endpoint knows it.")
+    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0, description="Sampling temperature of answers.")
+    llm_max_answer_tokens: int = Field(
+        default=600, ge=16, le=32_768,
+        description="Tokens reserved for the answer: the prompt never exceeds LLM_CONTEXT_WINDOW minus this.")
+    llm_context_window: int = Field(default=16_384, ge=256, le=2_000_000,
+                                    description="The model's context window, in tokens.")
+    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600,
+                                       description="Seconds one LLM call may take before it is abandoned.")
+    llm_retries: int = Field(default=2, ge=0, le=10,
+                             description="Retries on 429 / 5xx / timeouts, with exponential backoff.")
+    llm_max_concurrency: int = Field(
+        default=4, ge=1, le=256,
+        description="At most this many LLM calls at once, across all users (Discord users beyond it are asked "
+                    "to retry).")
+    llm_stream: bool = Field(
+        default=True, description="Stream answers (the bot edits its reply as text arrives, about once a second).")
 
     @property
     def llm_configured(self) -> bool:
         """An endpoint is configured when a base URL or an API key (for api.openai.com) is set."""
         return self.openai_base_url is not None or self.openai_api_key is not None
+
+
+class EmbeddingSettings(_Section):
+    """Embeddings (changing the model requires `paperbot ingest --rebuild`)"""
+
+    embedding_backend: Literal["local", "openai"] = Field(
+        default="local",
+        description="local: the bundled all-MiniLM-L6-v2 (ONNX, offline); openai: an OpenAI-compatible "
+                    "/v1/embeddings endpoint.")
+    embedding_model: str = Field(default="all-MiniLM-L6-v2",
+                                 description="Embedding model name (used by the openai backend).")
+    embedding_base_url: HttpUrl = Field(default=None, examples=[""],
+                                        description="Embeddings endpoint; unset: OPENAI_BASE_URL.")
+    embedding_api_key: SecretStr | None = Field(default=None, examples=[""],
+                                                description="Embeddings API key; unset: OPENAI_API_KEY.")
+
+
+class ChromaSettings(_Section):
+    """Chroma: embedded on disk under DATA_DIR unless a server host is set"""
+
+    chroma_host: str | None = Field(
+        default=None, examples=["127.0.0.1"],
+        description="Chroma server host (e.g. `chroma run --host 127.0.0.1 --port 8000`); unset: the embedded "
+                    "store under DATA_DIR/index.")
+    chroma_port: int = Field(default=8000, ge=1, le=65_535, description="Chroma server port.")
+    chroma_collection: str = Field(default="papers", description="Collection holding the paper vectors.")
+
+
+class PathSettings(_Section):
+    """Files"""
+
+    paperbot_home: Path = Field(
+        default_factory=paperbot_home, examples=["~/.local/share/paperbot"],
+        description="PaperBot's home: its .env is read (before ./.env) and DATA_DIR defaults to its data/ "
+                    "folder. Set it in the environment (a .env cannot say where to find itself). Unset: "
+                    "$XDG_DATA_HOME/paperbot, else ~/.local/share/paperbot; `make run` sets it to the checkout.")
+    data_dir: Path = Field(
+        default_factory=lambda data: Path(data["paperbot_home"]) / "data", examples=["/var/lib/paperbot"],
+        description="Where the index (DATA_DIR/index) and the bot's state (DATA_DIR/state.sqlite3) live; "
+                    "unset: PAPERBOT_HOME/data.")
+    prompts_dir: Path | None = Field(
+        default=None, examples=["./my-prompts"],
+        description="A folder of prompt templates overriding the bundled ones file by file.")
+
+    @field_validator("paperbot_home", "data_dir", "prompts_dir")
+    @classmethod
+    def _expand_user(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @cached_property
     def index_dir(self) -> Path:
@@ -104,7 +169,58 @@ class Settings(BaseSettings):
         return self.data_dir / "state.sqlite3"
 
 
-def _describe(error: dict[str, object]) -> str:
+class RetrievalSettings(_Section):
+    """Retrieval"""
+
+    search_default_k: int = Field(default=10, ge=1, le=100, description="Papers a search lists by default.")
+    max_question_chars: int = Field(default=2_000, ge=50, le=100_000,
+                                    description="Longer questions are truncated, with a notice.")
+
+
+class FairnessSettings(_Section):
+    """Discord fairness"""
+
+    user_cooldown_seconds: float = Field(default=10.0, ge=0, le=3_600,
+                                         description="Seconds a user waits between two questions to the bot.")
+    conversation_turns: int = Field(default=6, ge=0, le=50,
+                                    description="Earlier turns remembered in DMs and threads.")
+
+
+class DigestSettings(_Section):
+    """Daily digest"""
+
+    digest_grace_hours: float = Field(
+        default=6.0, ge=0, le=24,
+        description="A digest missed while the bot was down is posted on start if at most this many hours late "
+                    "(same UTC day).")
+    digest_new_days: int | None = Field(
+        default=None, ge=1, le=3_650, examples=[""],
+        description="Papers listed within this many days count as new; unset: every paper not yet posted.")
+
+
+class LogSettings(_Section):
+    """Logs"""
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="WARNING",
+                                                                     description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: Literal["text", "json"] = Field(default="text", description="text, or json (one object a line).")
+
+
+SECTIONS: tuple[type[_Section], ...] = (DiscordSettings, LLMSettings, EmbeddingSettings, ChromaSettings,
+                                        PathSettings, RetrievalSettings, FairnessSettings, DigestSettings,
+                                        LogSettings)
+
+
+class Settings(LogSettings, DigestSettings, FairnessSettings, RetrievalSettings, PathSettings, ChromaSettings,
+               EmbeddingSettings, LLMSettings, DiscordSettings, BaseSettings):
+    """All sections together: one flat namespace, one variable per field (its name in upper case)."""
+
+    model_config = SettingsConfigDict(
+        env_file=env_files(), env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+
+def _describe(error: dict[str, Any]) -> str:
     loc = error.get("loc") or ()
     name = str(loc[0]).upper() if isinstance(loc, tuple) and loc else "setting"
     msg = str(error.get("msg", "invalid value"))
@@ -115,19 +231,20 @@ def _describe(error: dict[str, object]) -> str:
 
 
 def env_file_path() -> Path:
-    """The `.env` file settings are read from (python-dotenv would skip its unparsable lines silently)."""
-    configured = Settings.model_config.get("env_file") or ".env"
-    first = configured[0] if isinstance(configured, list | tuple) else configured
-    return Path(str(first))
+    """The `.env` file that wins (the current directory's, else PAPERBOT_HOME's), for reports naming one."""
+    existing = [path for path in env_files() if path.is_file()]
+    return existing[-1] if existing else env_files()[-1]
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings; a bad value (or a `.env` line that does not parse) raises ConfigError naming it."""
-    problems = env_file_errors(env_file_path())
+    problems = [problem for path in env_files() for problem in env_file_errors(path)]
     if problems:
         raise ConfigError("; ".join(problems))
+    overrides.setdefault("_env_file", env_files())  # PAPERBOT_HOME as it is now, not at import
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = [_describe(dict(e)) for e in exc.errors()]
+        # A default computed from another setting is not computed once any setting failed: not worth a line.
+        lines = [_describe(dict(e)) for e in exc.errors() if e["type"] != "default_factory_not_called"]
         raise ConfigError("invalid setting " + "; ".join(lines)) from None

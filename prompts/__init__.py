@@ -9,11 +9,12 @@ value (an abstract containing `{{question}}`) is never expanded.
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
 
 from core.errors import ConfigError
 
-BUNDLED_DIR = Path(__file__).resolve().parent
+BUNDLED_DIR = Path(str(resources.files(__name__)))  # installed on disk by pip: a real folder
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 # name -> (placeholders it may use, placeholders it must use)

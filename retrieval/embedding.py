@@ -12,6 +12,7 @@ import os
 import threading
 from collections.abc import Sequence
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -20,7 +21,7 @@ import numpy as np
 from core.errors import PaperBotError
 from core.settings import Settings
 
-TOKENIZER_PATH = Path(__file__).parent / "assets" / "minilm-tokenizer.json"
+TOKENIZER_PATH = Path(str(resources.files("retrieval.assets").joinpath("minilm-tokenizer.json")))
 MINILM_NAME = "all-MiniLM-L6-v2"
 MINILM_DIM = 384
 MAX_TOKENS = 256  # the sentence-transformers model's max_seq_length

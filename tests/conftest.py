@@ -8,6 +8,7 @@ at that shared index, so state (SQLite) never leaks between tests.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +24,8 @@ pytest_plugins = ["support.openai_server", "support.botsim", "support.small_inde
 # Tests must not pick up a developer's .env or real credentials.
 for _var in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "DATA_DIR", "LLM_MODEL"):
     os.environ.pop(_var, None)
+# ...nor the .env of PaperBot's home (`make test` sets PAPERBOT_HOME to the checkout): an empty home instead.
+os.environ["PAPERBOT_HOME"] = tempfile.mkdtemp(prefix="paperbot-home-")
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "digest": "preview the daily digest in the terminal",
     "doctor": "check the installation: settings, data, index, Chroma, LLM, Discord; says how to fix each problem",
     "health": "exit 0 while the running bot is healthy (for container and service health checks)",
+    "config": "the settings in effect (secrets hidden), or --example: the .env.example template",
 }
 
 

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="synthetic papers for the scale run (0 skips it; default 100000)")
     parser.add_argument("--sample", type=int, default=1_000,
                         help="synthetic abstracts really embedded for the scale run (default 1000)")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "BENCHMARKS.md", help="report file to update")
+    parser.add_argument("--out", type=Path, default=Path("BENCHMARKS.md"),
+                        help="report file to update (default: BENCHMARKS.md here)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,7 @@ ROWS = [
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS,
-                        help=f"JSONL question file (default: {DEV_QUESTIONS.relative_to(DEV_QUESTIONS.parents[2])})")
+                        help="JSONL question file (default: the bundled dev questions, data/eval/dev-questions.jsonl)")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
 
 

@@ -1,0 +1,1 @@
+"""Bundled data, installed as the package `paperbot_data`: the Daily Papers corpus and the dev question set."""
