@@ -18,3 +18,5 @@ def bundled(*parts: str) -> Path:
 
 BUNDLED_CORPUS = bundled("corpus")
 DEV_QUESTIONS = bundled("eval", "dev-questions.jsonl")
+# Written without looking at rankings (issue 13); split into tune/report halves by retrieval.evaluation.
+GENERALISATION_QUESTIONS = bundled("eval", "generalisation-questions.jsonl")

@@ -20,10 +20,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.envfile import env_file_errors
 from core.errors import ConfigError
-from core.resources import BUNDLED_CORPUS, DEV_QUESTIONS
+from core.resources import BUNDLED_CORPUS, DEV_QUESTIONS, GENERALISATION_QUESTIONS
 
-__all__ = ["BUNDLED_CORPUS", "DEV_QUESTIONS", "SECTIONS", "Settings", "env_file_path", "env_files", "load_settings",
-           "paperbot_home"]
+__all__ = ["BUNDLED_CORPUS", "DEV_QUESTIONS", "GENERALISATION_QUESTIONS", "SECTIONS", "Settings", "env_file_path",
+           "env_files", "load_settings", "paperbot_home"]
 
 
 def paperbot_home() -> Path:

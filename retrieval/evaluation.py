@@ -4,10 +4,15 @@ Question lines: {"kind": "known-item"|"topical"|"out-of-scope", "q", "gold": [ti
 - known-item: hit@1, hit@5, MRR@10 (a gold or an `also` title counts as a hit);
 - topical: recall@10 of the gold titles;
 - out-of-scope: share rejected (relevant = false); in-scope questions rejected by mistake: false rejections.
+
+`split_questions` cuts a question file into a tuning half and a report half, deterministically: within each
+kind, questions are sorted by text and shuffled with the fixed seed `SPLIT_SEED`; the first half (rounded up)
+is "tune", the rest "report". Tune retrieval or answers on "tune" only; quote "report" as the held-out figure.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -19,6 +24,8 @@ from retrieval.corpus import normalize_title
 from retrieval.search import Retriever
 
 Ranker = Literal["fused", "bm25", "dense"]
+Split = Literal["all", "tune", "report"]
+SPLIT_SEED = 13  # fixed: the halves must not change between runs, or "held out" would mean nothing
 
 
 class Question(BaseModel):
@@ -57,6 +64,19 @@ def load_questions(path: Path) -> list[Question]:
     if not questions:
         raise InputError(f"{path} has no questions")
     return questions
+
+
+def split_questions(questions: list[Question], split: Split) -> list[Question]:
+    """The `split` half of `questions` (see the module doc); "all" returns them unchanged, in file order."""
+    if split == "all":
+        return questions
+    chosen: set[int] = set()
+    for kind in ("known-item", "topical", "out-of-scope"):
+        members = sorted((i for i, q in enumerate(questions) if q.kind == kind), key=lambda i: questions[i].q)
+        random.Random(f"{SPLIT_SEED}:{kind}").shuffle(members)
+        half = (len(members) + 1) // 2
+        chosen.update(members[:half] if split == "tune" else members[half:])
+    return [q for i, q in enumerate(questions) if i in chosen]
 
 
 def evaluate(retriever: Retriever, questions: list[Question], ranker: Ranker = "fused",

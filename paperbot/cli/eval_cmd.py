@@ -1,4 +1,8 @@
-"""`paperbot eval [--questions FILE] [--json]`: fused vs BM25-only vs dense-only, side by side."""
+"""`paperbot eval [--questions FILE] [--split tune|report] [--answers] [--json]`.
+
+Without `--answers`: retrieval quality, fused vs BM25-only vs dense-only, side by side. With `--answers`: the
+answer engine's quality (paperbot/cli/eval_answers.py), extractive and, when an endpoint is set, the LLM.
+"""
 
 from __future__ import annotations
 
@@ -21,21 +25,31 @@ ROWS = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--questions", type=Path, default=DEV_QUESTIONS,
                         help="JSONL question file (default: the bundled dev questions, data/eval/dev-questions.jsonl)")
+    parser.add_argument("--split", choices=("all", "tune", "report"), default="all",
+                        help="the tuning or the held-out report half of the file (fixed seed; default: all)")
+    parser.add_argument("--answers", action="store_true",
+                        help="evaluate answers (citations, quotes, support, abstention, latency), not retrieval")
     parser.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.wiring import App
-    from retrieval.evaluation import evaluate, load_questions
+    from retrieval.evaluation import evaluate, load_questions, split_questions
 
-    questions = load_questions(args.questions)
-    retriever = App(settings).retriever
+    questions = split_questions(load_questions(args.questions), args.split)
+    app = App(settings)
+    if args.answers:
+        from paperbot.cli.eval_answers import run_answers
+
+        return run_answers(app, questions, args.split, as_json=args.json)
+    retriever = app.retriever
     results = {r: evaluate(retriever, questions, r) for r in ("fused", "bm25", "dense")}
     if args.json:
-        print(json.dumps({"questions": len(questions), **{r: m.model_dump() for r, m in results.items()}}))
+        print(json.dumps({"questions": len(questions), "split": args.split,
+                          **{r: m.model_dump() for r, m in results.items()}}))
         return 0
     fused = results["fused"]
-    print(f"{len(questions)} questions: {fused.known_items} known-item, {fused.topical} topical, "
+    print(f"{len(questions)} questions ({args.split}): {fused.known_items} known-item, {fused.topical} topical, "
           f"{fused.out_of_scope} out-of-scope\n")
     print(f"{'metric':<28}{'fused':>8}{'bm25':>8}{'dense':>8}")
     for label, field in ROWS:
