@@ -27,6 +27,7 @@ from retrieval.embedding import Embedder, get_embedder
 from retrieval.generations import usable
 from retrieval.index import catalog_path, check_model, model_identity
 from retrieval.recovery import set_aside
+from retrieval.removal import check_prunable
 from retrieval.store import VectorStore
 
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
@@ -42,6 +43,7 @@ class IngestReport(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
     seconds: float = 0.0
     embedded: int = 0
+    removed: int = 0  # papers dropped by `prune` (or a rebuild) because the sources no longer list them
     total_in_index: int = 0
 
     @property
@@ -54,8 +56,9 @@ class IngestReport(BaseModel):
 
 
 def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, progress: Progress | None = None,
-           embedder: Embedder | None = None, today: dt.date | None = None) -> IngestReport:
-    """Add the papers of `paths` to the index (`rebuild`: make the index exactly them, from scratch).
+           embedder: Embedder | None = None, today: dt.date | None = None, prune: bool = False) -> IngestReport:
+    """Add the papers of `paths` to the index (`rebuild`: make the index exactly them, from scratch; `prune`:
+    also drop the indexed papers `paths` no longer hold, see `retrieval.removal`).
 
     Readers keep the previous generation until this one commits; a second ingest waits for the first.
     """
@@ -63,9 +66,12 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     parsed = parse_corpus(paths, today=today)
     report = IngestReport(files=parsed.files, entries=parsed.entries, papers=len(parsed.papers),
                           problems=parsed.problems)
+    if prune:
+        check_prunable(paths, parsed.papers)
     with index_lock(settings):
         if not rebuild:
-            _ingest(parsed.papers, settings, report, rebuild=False, progress=progress, embedder=embedder)
+            _ingest(parsed.papers, settings, report, rebuild=False, progress=progress, embedder=embedder,
+                    prune=prune)
         else:
             with set_aside(settings):
                 _ingest(parsed.papers, settings, report, rebuild=True, progress=progress, embedder=embedder)
@@ -74,7 +80,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
 
 
 def _ingest(parsed: list[Paper], settings: Settings, report: IngestReport, *, rebuild: bool,
-            progress: Progress | None, embedder: Embedder | None) -> None:
+            progress: Progress | None, embedder: Embedder | None, prune: bool = False) -> None:
     name, dimension = model_identity(settings)
     catalog = Catalog(catalog_path(settings), create=True)
     try:
@@ -110,7 +116,8 @@ def _ingest(parsed: list[Paper], settings: Settings, report: IngestReport, *, re
         # Catalog rows carry metadata (dates, sources, links) that can change without the text changing.
         fingerprints = catalog.fingerprints()
         changed = [p for p in papers if fingerprints.get(p.id) != record_fingerprint(p)]
-        dropped = sorted(set(fingerprints) - {p.id for p in papers}) if rebuild else []
+        dropped = sorted(set(fingerprints) - {p.id for p in papers}) if rebuild or prune else []
+        report.removed = len(dropped)
         # Re-embedded papers need a new generation even when their record is unchanged: the side indexes hold
         # a copy of every vector.
         if changed or dropped or report.embedded or rebuild or not _side_indexes_whole(settings, catalog):

@@ -18,6 +18,7 @@ from core.settings import load_settings
 
 COMMANDS: dict[str, str] = {
     "ingest": "build or update the index from corpus files (default: the bundled corpus)",
+    "remove": "remove papers from the index by id or title",
     "search": "ranked papers for one or more queries",
     "ask": "answer a question from the corpus, with cited papers",
     "eval": "retrieval quality on a question set (hit@k, MRR, recall, rejection)",

@@ -1,4 +1,4 @@
-"""`paperbot ingest [PATH...] [--rebuild]`."""
+"""`paperbot ingest [PATH...] [--rebuild] [--prune]`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="corpus files or folders (.txt Daily Papers pages, .jsonl); default: the bundled corpus")
     parser.add_argument("--rebuild", action="store_true",
                         help="drop the index and embed everything again (needed after changing the embedding model)")
+    parser.add_argument("--prune", action="store_true",
+                        help="also remove indexed papers the given PATHs no longer hold (they are the whole corpus)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
 
@@ -35,12 +37,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        report = ingest(paths, settings, rebuild=args.rebuild, progress=progress)
+        report = ingest(paths, settings, rebuild=args.rebuild, progress=progress, prune=args.prune)
 
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"ingested {report.files} file(s): {report.entries} entries -> {report.papers} papers "
               f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
               f"{report.skipped} skipped) in {report.seconds:.1f}s; index holds {report.total_in_index} papers")
+    if args.prune:
+        out.print(f"pruned {report.removed} paper(s) no longer in the given sources")
     for problem in report.problems:
         where = f"{problem.file}:{problem.line}" if problem.line else problem.file
         verdict = "skipped" if problem.skipped else "warning"
