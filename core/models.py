@@ -3,12 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+ARXIV_ABS = "https://arxiv.org/abs/"
 
-class Paper(BaseModel):
+
+class Links(BaseModel):
+    """A paper's own pages, each where its source gave it."""
+
+    abs: str | None = Field(default=None, description="arXiv abstract page")
+    pdf: str | None = None
+    hf: str | None = Field(default=None, description="Hugging Face paper page")
+    code: str | None = Field(default=None, description="code repository (GitHub)")
+    project: str | None = Field(default=None, description="project page")
+
+    def merged(self, newer: Links) -> Links:
+        """Each link from `newer` where it has one, else this one's."""
+        return Links(**{k: getattr(newer, k) or getattr(self, k) for k in Links.model_fields})
+
+
+class PaperMeta(BaseModel):
+    """What a paper's sources say about it beyond its text; carried by papers, hits and citations."""
+
+    arxiv_id: str | None = Field(default=None, description="without version suffix, e.g. 2403.15378")
+    authors: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list, description="arXiv categories, primary first")
+    links: Links = Field(default_factory=Links)
+    upvotes: int | None = Field(default=None, description="Hugging Face Daily Papers upvotes")
+    published: dt.date | None = Field(default=None, description="first submission (arXiv v1)")
+
+    @property
+    def abs_url(self) -> str | None:
+        """The arXiv abstract page: where a title should link."""
+        if self.links.abs:
+            return self.links.abs
+        return f"{ARXIV_ABS}{self.arxiv_id}" if self.arxiv_id else None
+
+    def byline(self, listed: dt.date | None = None) -> str | None:
+        """"Zhang et al., 2024": first author and year, as a reader cites a paper; None when unknown."""
+        if not self.authors:
+            return None
+        surname = self.authors[0].split()[-1] if self.authors[0].split() else self.authors[0]
+        who = surname if len(self.authors) == 1 else (
+            f"{surname} and {self.authors[1].split()[-1]}" if len(self.authors) == 2 else f"{surname} et al.")
+        day = self.published or listed
+        return f"{who}, {day.year}" if day else who
+
+    def meta(self) -> dict[str, Any]:
+        """These fields alone, to build another model carrying them (`Hit(**paper.meta(), ...)`)."""
+        return {k: getattr(self, k) for k in PaperMeta.model_fields}
+
+
+class Paper(PaperMeta):
     """One paper of the corpus, merged over every page it was listed on."""
 
     id: str
@@ -16,25 +64,31 @@ class Paper(BaseModel):
     abstract: str
     dates: list[dt.date] = Field(default_factory=list, description="listing dates, ascending")
     sources: list[str] = Field(default_factory=list, description="corpus files (and lines) it came from")
-    urls: list[str] = Field(default_factory=list)
-    authors: list[str] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=list, description="links found in the abstract or given by a file")
 
     @property
     def date(self) -> dt.date | None:
         """The newest listing date: the one a reader cares about ("when was it in the daily list")."""
         return self.dates[-1] if self.dates else None
 
+    @property
+    def all_urls(self) -> list[str]:
+        """Every link, the arXiv abstract page first (titles link to the first)."""
+        own = [self.abs_url, self.links.pdf, self.links.hf, self.links.code, self.links.project]
+        return list(dict.fromkeys([u for u in own if u] + self.urls))
+
 
 class SearchFilters(BaseModel):
     since: dt.date | None = None
     until: dt.date | None = None
+    author: str | None = Field(default=None, description="part of an author's name, e.g. 'Zhang'")
 
     @property
     def active(self) -> bool:
-        return self.since is not None or self.until is not None
+        return self.since is not None or self.until is not None or bool(self.author)
 
 
-class Hit(BaseModel):
+class Hit(PaperMeta):
     """A ranked search result."""
 
     id: str
@@ -52,7 +106,7 @@ class SearchResult(BaseModel):
     notice: str | None = Field(default=None, description="e.g. the query was truncated")
 
 
-class Citation(BaseModel):
+class Citation(PaperMeta):
     n: int
     id: str
     title: str

@@ -9,6 +9,7 @@ OPENAI_API_KEY, OPENAI_BASE_URL) so that a `.env` written for another bot or for
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -198,6 +199,63 @@ class DigestSettings(_Section):
         description="Papers listed within this many days count as new; unset: every paper not yet posted.")
 
 
+class FetchSettings(_Section):
+    """New papers: `paperbot fetch`, and the running bot once a day"""
+
+    fetch_sources: str = Field(
+        default="hf", examples=["hf,arxiv"],
+        description="Sources, comma-separated: hf (Hugging Face Daily Papers: curated, ~50 a day, with upvotes "
+                    "and code links), arxiv (every new submission in ARXIV_CATEGORIES: hundreds a day).")
+    arxiv_categories: str = Field(default="cs.CL,cs.LG,cs.CV",
+                                  description="arXiv categories fetched, comma-separated.")
+    hf_base_url: str = Field(default="https://huggingface.co",
+                             description="Hugging Face base URL (a mirror, or a test server).")
+    arxiv_base_url: str = Field(default="https://export.arxiv.org",
+                                description="arXiv export API base URL (a mirror, or a test server).")
+    arxiv_delay_seconds: float = Field(default=3.0, ge=0, le=60,
+                                       description="Seconds between two arXiv requests (arXiv asks for 3).")
+    arxiv_page_size: int = Field(default=200, ge=1, le=2_000, description="Results per arXiv request.")
+    fetch_timeout_seconds: float = Field(default=30.0, gt=0, le=600, description="Seconds one request may take.")
+    fetch_retries: int = Field(default=3, ge=0, le=10,
+                               description="Retries on 429 / 5xx / timeouts, honouring Retry-After.")
+    fetch_backoff_seconds: float = Field(default=5.0, ge=0, le=600,
+                                         description="First wait before a retry; doubles each time.")
+    fetch_max_page_mb: float = Field(default=20.0, gt=0, le=1_000,
+                                     description="A page larger than this is abandoned unread.")
+    fetch_backfill_days: int = Field(
+        default=7, ge=1, le=365,
+        description="A fetch without --date/--since resumes at each source's last fetched day, at most this "
+                    "many days back.")
+    fetch_daily: bool = Field(default=True, description="The running bot fetches and ingests once a day.")
+    fetch_time: str | None = Field(
+        default=None, examples=["08:00"],
+        description="UTC time of the bot's daily fetch (HH:MM); unset: one hour before the earliest digest.")
+
+    @field_validator("fetch_sources")
+    @classmethod
+    def _known_sources(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in ("hf", "arxiv")]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}: expected a comma-separated list of hf, arxiv")
+        return ",".join(dict.fromkeys(names))
+
+    @field_validator("fetch_time")
+    @classmethod
+    def _clock_time(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value.strip()):
+            raise ValueError("expected a UTC time as HH:MM, e.g. 08:00")
+        return value.strip() if value is not None else None
+
+    @property
+    def fetch_source_list(self) -> list[str]:
+        return [n for n in self.fetch_sources.split(",") if n]
+
+    @property
+    def arxiv_category_list(self) -> list[str]:
+        return [c.strip() for c in self.arxiv_categories.split(",") if c.strip()]
+
+
 class LogSettings(_Section):
     """Logs"""
 
@@ -208,11 +266,11 @@ class LogSettings(_Section):
 
 SECTIONS: tuple[type[_Section], ...] = (DiscordSettings, LLMSettings, EmbeddingSettings, ChromaSettings,
                                         PathSettings, RetrievalSettings, FairnessSettings, DigestSettings,
-                                        LogSettings)
+                                        FetchSettings, LogSettings)
 
 
-class Settings(LogSettings, DigestSettings, FairnessSettings, RetrievalSettings, PathSettings, ChromaSettings,
-               EmbeddingSettings, LLMSettings, DiscordSettings, BaseSettings):
+class Settings(LogSettings, FetchSettings, DigestSettings, FairnessSettings, RetrievalSettings, PathSettings,
+               ChromaSettings, EmbeddingSettings, LLMSettings, DiscordSettings, BaseSettings):
     """All sections together: one flat namespace, one variable per field (its name in upper case)."""
 
     model_config = SettingsConfigDict(

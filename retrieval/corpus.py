@@ -4,9 +4,12 @@ Two formats:
 - Hugging Face Daily Papers pages saved as text: a few header lines, an optional listing date ("Mar 12"),
   then title / abstract pairs separated by blank lines.
 - JSONL: one `{"title", "abstract", "date"?, "url"?, "authors"?}` object per line.
+- Pages fetched by `paperbot fetch`, stored gzipped as they came (`retrieval.sources`): Hugging Face Daily
+  Papers JSON (`*.json.gz`) and arXiv Atom feeds (`*.atom.gz`).
 
-Papers are keyed by their normalized title, so the same paper listed on several pages becomes one paper
-that keeps every source file and listing date.
+Papers are keyed by their arXiv id when a source gives one, else by their normalized title, so the same
+paper listed on several pages (or by several sources) becomes one paper that keeps every source file and
+listing date.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from core.models import Paper
+from retrieval.records import Problem, Record, merged_meta
+from retrieval.sources import RAW_SUFFIXES, parse_raw
+
+__all__ = ["ParseReport", "Problem", "normalize_title", "paper_id", "parse_corpus"]
 
 HEADER_LINES = frozenset({
     "new",
@@ -40,13 +47,6 @@ _URL = re.compile(r"https?://[^\s<>\"'(){}\[\]]+")
 MAX_TITLE_CHARS = 300
 MIN_ABSTRACT_CHARS = 120
 _SENTENCE_END = re.compile(r"[.!?)\]\"'”’]$")
-
-
-class Problem(BaseModel):
-    file: str
-    line: int
-    reason: str
-    skipped: bool = True
 
 
 class ParseReport(BaseModel):
@@ -107,18 +107,9 @@ def _decode(path: Path) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-class _Record(BaseModel):
-    title: str
-    abstract: str
-    date: dt.date | None = None
-    source: str
-    urls: list[str] = Field(default_factory=list)
-    authors: list[str] = Field(default_factory=list)
-
-
-def _parse_text(path: Path, today: dt.date, problems: list[Problem]) -> list[_Record]:
+def _parse_text(path: Path, today: dt.date, problems: list[Problem]) -> list[Record]:
     name = path.name
-    records: list[_Record] = []
+    records: list[Record] = []
     listing_date: dt.date | None = None
     pending: tuple[int, str] | None = None  # (line number, title) waiting for its abstract
 
@@ -161,7 +152,7 @@ def _parse_text(path: Path, today: dt.date, problems: list[Problem]) -> list[_Re
             continue
         title = pending[1]
         pending = None
-        records.append(_Record(title=title, abstract=line, date=listing_date, source=f"{name}:{number}",
+        records.append(Record(title=title, abstract=line, date=listing_date, source=f"{name}:{number}",
                                urls=extract_urls(line)))
     orphan("title with no abstract (end of file)")
     # A file cut short ends mid-abstract; a missing final period elsewhere is just the source's style.
@@ -172,9 +163,9 @@ def _parse_text(path: Path, today: dt.date, problems: list[Problem]) -> list[_Re
     return records
 
 
-def _parse_jsonl(path: Path, today: dt.date, problems: list[Problem]) -> list[_Record]:
+def _parse_jsonl(path: Path, today: dt.date, problems: list[Problem]) -> list[Record]:
     name = path.name
-    records: list[_Record] = []
+    records: list[Record] = []
     for number, raw in enumerate(_decode(path).splitlines(), start=1):
         if not raw.strip():
             continue
@@ -204,7 +195,7 @@ def _parse_jsonl(path: Path, today: dt.date, problems: list[Problem]) -> list[_R
         urls = extract_urls(abstract)
         if isinstance(obj.get("url"), str) and obj["url"].strip():
             urls.insert(0, obj["url"].strip())
-        records.append(_Record(title=" ".join(obj["title"].split()), abstract=abstract, date=date,
+        records.append(Record(title=" ".join(obj["title"].split()), abstract=abstract, date=date,
                                source=f"{name}:{number}", urls=list(dict.fromkeys(urls)),
                                authors=[str(a) for a in authors if str(a).strip()]))
     return records
@@ -214,33 +205,40 @@ def corpus_files(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in {".txt", ".jsonl"})
+            files += sorted(p for p in path.rglob("*") if p.is_file() and (
+                p.suffix.lower() in {".txt", ".jsonl"} or p.name.lower().endswith(RAW_SUFFIXES)))
         else:
             files.append(path)
     return files
 
 
-def _merge(records: Iterable[_Record]) -> list[Paper]:
+def _merge(records: Iterable[Record]) -> list[Paper]:
     merged: dict[str, Paper] = {}
+    by_arxiv: dict[str, str] = {}
     for rec in records:
-        pid = paper_id(rec.title)
+        # The arXiv id first: a title can be reworded between versions, the id stays.
+        pid = by_arxiv.get(rec.arxiv_id or "") or paper_id(rec.title)
         paper = merged.get(pid)
         if paper is None:
-            paper = merged[pid] = Paper(id=pid, title=rec.title, abstract=rec.abstract)
-        elif len(rec.abstract) > len(paper.abstract):
-            paper.abstract = rec.abstract  # a later listing with a fuller abstract wins
+            paper = merged[pid] = Paper(id=pid, title=rec.title, abstract=rec.abstract, **rec.meta())
+        else:
+            if len(rec.abstract) > len(paper.abstract):
+                paper.abstract = rec.abstract  # a later listing with a fuller abstract wins
+            for key, value in merged_meta(paper, rec).items():
+                setattr(paper, key, value)
+        if rec.arxiv_id:
+            by_arxiv.setdefault(rec.arxiv_id, pid)
         if rec.date and rec.date not in paper.dates:
             paper.dates = sorted([*paper.dates, rec.date])
         paper.sources.append(rec.source)
         paper.urls = list(dict.fromkeys([*paper.urls, *rec.urls]))
-        paper.authors = list(dict.fromkeys([*paper.authors, *rec.authors]))
     return list(merged.values())
 
 
 def parse_corpus(paths: Sequence[Path], today: dt.date | None = None) -> ParseReport:
     today = today or dt.date.today()
     report = ParseReport()
-    records: list[_Record] = []
+    records: list[Record] = []
     for path in corpus_files(paths):
         report.files += 1
         if not path.exists():
@@ -249,8 +247,11 @@ def parse_corpus(paths: Sequence[Path], today: dt.date | None = None) -> ParseRe
         if path.stat().st_size == 0:
             report.problems.append(Problem(file=path.name, line=0, reason="empty file"))
             continue
-        parser = _parse_jsonl if path.suffix.lower() == ".jsonl" else _parse_text
-        found = parser(path, today, report.problems)
+        if path.name.lower().endswith(RAW_SUFFIXES):
+            found = parse_raw(path, report.problems)
+        else:
+            parser = _parse_jsonl if path.suffix.lower() == ".jsonl" else _parse_text
+            found = parser(path, today, report.problems)
         if not found and not any(p.file == path.name for p in report.problems):
             report.problems.append(Problem(file=path.name, line=0, reason="no papers found"))
         records += found

@@ -26,6 +26,7 @@ from retrieval.corpus import Problem, parse_corpus
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.generations import usable
 from retrieval.index import catalog_path, check_model, model_identity
+from retrieval.records import merged_meta
 from retrieval.recovery import set_aside
 from retrieval.removal import check_prunable
 from retrieval.store import VectorStore
@@ -213,11 +214,16 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper], rebuild: bool
                         ) -> tuple[list[Paper], set[str], set[str]]:
     """A paper already indexed from other pages keeps their dates, sources and links; its text is the new one.
 
+    A paper is the indexed one with its arXiv id, else the one with its title (its id): so a fetched paper
+    enriches the bundled listing of the same title, and a retitled version stays one paper.
     Also returns the ids of indexed papers whose title or abstract is worded differently now, and the ids
     of every paper the catalog already holds (none when rebuilding: everything is embedded again).
     """
     if rebuild:
         return papers, set(), set()
+    known = catalog.ids_for_arxiv([p.arxiv_id for p in papers if p.arxiv_id])
+    papers = [p.model_copy(update={"id": known[p.arxiv_id]}) if p.arxiv_id and p.arxiv_id in known else p
+              for p in papers]
     existing = {p.id: p for p in catalog.get_many([p.id for p in papers])}
     merged = []
     rewritten = set()
@@ -230,7 +236,7 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper], rebuild: bool
                 "dates": sorted(set(old.dates) | set(paper.dates)),
                 "sources": list(dict.fromkeys([*old.sources, *paper.sources])),
                 "urls": list(dict.fromkeys([*old.urls, *paper.urls])),
-                "authors": list(dict.fromkeys([*old.authors, *paper.authors])),
+                **merged_meta(old, paper),
             })
         merged.append(paper)
     return merged, rewritten, set(existing)

@@ -8,6 +8,7 @@ at that shared index, so state (SQLite) never leaks between tests.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,17 +20,22 @@ from core.settings import BUNDLED_CORPUS, Settings
 from retrieval import Retriever
 from retrieval.ingest import ingest
 
-pytest_plugins = ["support.openai_server", "support.botsim", "support.small_index"]
+pytest_plugins = ["support.openai_server", "support.botsim", "support.small_index", "support.listing_server"]
 
 # Tests must not pick up a developer's .env or real credentials.
-for _var in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "DATA_DIR", "LLM_MODEL"):
+for _var in ("DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "CHROMA_HOST", "DATA_DIR", "LLM_MODEL",
+             "FETCH_SOURCES", "HF_BASE_URL", "ARXIV_BASE_URL"):
     os.environ.pop(_var, None)
 # ...nor the .env of PaperBot's home (`make test` sets PAPERBOT_HOME to the checkout): an empty home instead.
 os.environ["PAPERBOT_HOME"] = tempfile.mkdtemp(prefix="paperbot-home-")
+# Nothing in a test may reach a real listing site: a test that fetches points the base URLs at loopback.
+os.environ["FETCH_DAILY"] = "false"
+os.environ["HF_BASE_URL"] = os.environ["ARXIV_BASE_URL"] = "http://127.0.0.1:9"
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
-    """Settings for a test: no .env file, no LLM, no Discord, unless overridden."""
+    """Settings for a test: no .env file, no LLM, no Discord, no daily fetch, unless overridden."""
+    overrides.setdefault("fetch_daily", False)
     return Settings(_env_file=None, data_dir=data_dir, **overrides)  # type: ignore[call-arg]
 
 
@@ -52,6 +58,14 @@ def settings(tmp_path: Path, index_dir: Path) -> Settings:
     data_dir.mkdir()
     (data_dir / "index").symlink_to(index_dir / "index", target_is_directory=True)
     return make_settings(data_dir)
+
+
+@pytest.fixture
+def own_index(tmp_path: Path, index_dir: Path) -> Path:
+    """A DATA_DIR holding a writable copy of the bundled index (3 MB), for tests that ingest into it."""
+    data_dir = tmp_path / "own"
+    shutil.copytree(index_dir / "index", data_dir / "index")
+    return data_dir
 
 
 @pytest.fixture

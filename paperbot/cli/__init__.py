@@ -17,7 +17,8 @@ from core.logs import configure_logging
 from core.settings import load_settings
 
 COMMANDS: dict[str, str] = {
-    "ingest": "build or update the index from corpus files (default: the bundled corpus)",
+    "ingest": "build or update the index from corpus files (default: the bundled corpus and fetched pages)",
+    "fetch": "fetch new papers from Hugging Face Daily Papers and arXiv (then ingest them with --ingest)",
     "remove": "remove papers from the index by id or title",
     "search": "ranked papers for one or more queries",
     "ask": "answer a question from the corpus, with cited papers",

@@ -13,7 +13,8 @@ EXIT_PARTIAL = 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="corpus files or folders (.txt Daily Papers pages, .jsonl); default: the bundled corpus")
+                        help="corpus files or folders (.txt Daily Papers pages, .jsonl, fetched pages); "
+                             "default: the bundled corpus and the pages `paperbot fetch` stored")
     parser.add_argument("--rebuild", action="store_true",
                         help="drop the index and embed everything again (needed after changing the embedding model)")
     parser.add_argument("--prune", action="store_true",
@@ -26,8 +27,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from retrieval.ingest import ingest
+    from retrieval.sources.raw import fetched_dir
 
-    paths = args.paths or [BUNDLED_CORPUS]
+    fetched = fetched_dir(settings)
+    paths = args.paths or [BUNDLED_CORPUS, *([fetched] if fetched.is_dir() else [])]
     err = Console(stderr=True, soft_wrap=True)
     show = not args.quiet and sys.stderr.isatty()
     with Progress(TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
