@@ -35,6 +35,7 @@ from retrieval.evaluation import Question
 SUPPORT_THRESHOLD = 0.5
 RELEVANT_THRESHOLD = 0.45
 MIN_CLAIM_WORDS = 4
+_LEADING = re.compile(rf"^(?:\s*{MARKER.pattern})+[\s.,;:]*", re.I)
 
 
 class AnswerMetrics(BaseModel):
@@ -78,6 +79,20 @@ def _ratio(part: int, whole: int) -> float | None:
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.asarray(vectors / np.where(norms == 0, 1, norms))
+
+
+def _marked_sentences(text: str) -> list[tuple[bool, str]]:
+    """(cites something, text without markers) per sentence; "... prefix. [1]" cites for the sentence before."""
+    result: list[tuple[bool, str]] = []
+    for sentence in sentences(text, lines=True):
+        leading = _LEADING.match(sentence)
+        if leading and result:
+            result[-1] = (True, result[-1][1])
+            sentence = sentence[leading.end():]
+        bare = " ".join(MARKER.sub(" ", sentence).split())
+        if bare.strip(" .,;:"):
+            result.append((bool(MARKER.search(sentence)), bare))
+    return result
 
 
 class AnswerEvaluator:
@@ -168,11 +183,10 @@ class AnswerEvaluator:
                     continue
                 pairs.append((bare, citation.quote))
         if answer.mode == "llm":
-            for sentence in sentences(answer.answer, lines=True):
-                words = MARKER.sub(" ", sentence).split()
-                if len(words) >= MIN_CLAIM_WORDS:
+            for cites, sentence in _marked_sentences(answer.answer):
+                if len(sentence.split()) >= MIN_CLAIM_WORDS:
                     t.llm_sentences += 1
-                    t.uncited += not MARKER.search(sentence)
+                    t.uncited += not cites
         if not pairs:
             return
         vectors = self._embed([text for pair in pairs for text in pair])
