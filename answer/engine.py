@@ -73,6 +73,8 @@ class Engine:
                         extra={"context_window": window, "max_answer_tokens": settings.llm_max_answer_tokens})
         self.packer = Packer(self.prompts, self.counter, window - self.answer_tokens)
         self._phrase_frequency: PhraseFrequency | None = None
+        embed = getattr(retriever, "embed", None)  # test retrievers without a model: extractive uses words
+        self._sentence_vectors = extractive.SentenceVectors(embed) if callable(embed) else None
 
     # --- state the bot and benchmarks read -----------------------------------------------------------------
 
@@ -138,7 +140,7 @@ class Engine:
             return
         focus = [s for s in sources if s.carried and s.id in followup.referenced_ids]
         if self.llm is None:
-            yield self._extractive(question, sources, NO_LLM, run, focus=focus)
+            yield await self._extractive(question, query, sources, NO_LLM, run, focus=focus)
             return
 
         conversation = ""
@@ -151,7 +153,7 @@ class Engine:
                         "references": references_note(followup)},
                 optional=("conversation", "references"), shrinkable="question")
         except ContextTooSmall as exc:
-            yield self._extractive(question, sources, str(exc), run, focus=focus)
+            yield await self._extractive(question, query, sources, str(exc), run, focus=focus)
             return
         run.sources_sent, run.sources_dropped = len(packed.sources), len(packed.dropped)
         if packed.question_cut:
@@ -175,11 +177,11 @@ class Engine:
                 completion = await self.llm.complete(packed.messages, self.answer_tokens)
         except LLMError as exc:
             run.llm_ms += _ms(started)
-            yield self._extractive(question, sources, exc.reason, run, focus=focus)
+            yield await self._extractive(question, query, sources, exc.reason, run, focus=focus)
             return
         run.llm_ms += _ms(started)
         run.add_usage(completion.usage, packed.prompt_tokens, completion.text, self.counter)
-        yield self._grounded(question, completion, packed, sources, run, focus)
+        yield await self._grounded(question, query, completion, packed, sources, run, focus)
 
     # --- the pieces ----------------------------------------------------------------------------------------
 
@@ -241,13 +243,13 @@ class Engine:
             room -= 1
         return kept
 
-    def _grounded(self, question: str, completion: Completion, packed: Packed, sources: list[Source],
-                  run: _Run, focus: list[Source]) -> Answer:
+    async def _grounded(self, question: str, query: str, completion: Completion, packed: Packed,
+                        sources: list[Source], run: _Run, focus: list[Source]) -> Answer:
         valid = {s.n: s for s in packed.sources}
         verified = verify(completion.text, valid)
         run.invalid = verified.removed
         if not verified.order:
-            return self._extractive(question, sources, NO_CITATION, run, focus=focus)
+            return await self._extractive(question, query, sources, NO_CITATION, run, focus=focus)
         citations = self._citations(verified, valid)
         return self._finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
                                    citations=citations), run)
@@ -262,9 +264,11 @@ class Engine:
             citations.append(_citation(n, source, quote))
         return citations
 
-    def _extractive(self, question: str, sources: list[Source], reason: str, run: _Run,
-                    focus: list[Source] | None = None) -> Answer:
-        extract = extractive.build(question, focus or sources, reason, focus=bool(focus))
+    async def _extractive(self, question: str, query: str, sources: list[Source], reason: str, run: _Run,
+                          focus: list[Source] | None = None) -> Answer:
+        # Scoring embeds sentences: off the event loop, so the bot keeps acknowledging other users meanwhile.
+        extract = await asyncio.to_thread(extractive.build, question, focus or sources, focus=bool(focus),
+                                          query=query, vectors=self._sentence_vectors)
         if not extract.cited:
             return self._finish(Answer(question=question, mode="extractive", fallback_reason=reason,
                                        answer=f"The papers found have no abstract text to quote ({reason})."),

@@ -2,20 +2,44 @@
 
 This is what PaperBot says with no endpoint configured and whenever the endpoint fails, so it is written to
 read as an answer: a lead sentence naming the papers, then two to four short points quoting the sentences
-that bear on the question, then one plain line saying it is an extractive summary and why.
+that bear on the question. That the answer is extractive, and why, is said once, by the mode line every
+surface prints under an answer (`fallback_reason`), not again in the text.
+
+Sentences are chosen by meaning: the embedding model scores each sentence of the retrieved abstracts
+against the question (for a follow-up, the rewritten standalone query), and when the question asks what a
+paper does, proposes, shows or finds, the sentences stating its contribution or results are preferred over
+background. Without an embedding model (test retrievers), shared weighted words stand in for meaning.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from answer.context import Source
-from core.sentences import is_complete, is_contribution, sentence_spans
+from core.sentences import is_complete, sentence_spans, states_contribution, states_result
 from core.text import TermWeights, content_terms, defang_mentions, join_names, short_title, shorten
 
 MAX_PAPERS = 3
 MAX_POINTS = 4
 POINT_CHARS = 280
+OTHER_PAPER_MIN = 0.3  # a lower-ranked paper is quoted only if one of its sentences is this close to the question
+SECOND_POINT_MIN = 0.45  # a second sentence of a paper is quoted only if this close
+ASKS_WHAT_BONUS = 0.25  # "what does it propose?": the contribution sentence beats background that matches words
+ASKS_RESULT_BONUS = 0.15
+_ASKS_WHAT = re.compile(r"\b(what|which|how)\b.*\b(do|does|did|propos\w*|present\w*|introduc\w*|contribut\w*|"
+                        r"offer\w*|about|idea|method|approach|new)\b|\b(summari[sz]e|summary|tell me about|"
+                        r"explain|describe|main point)\b", re.I)
+_ASKS_RESULT = re.compile(r"\b(show\w*|find\w*|found|results?|conclu\w*|achiev\w*|perform\w*|outperform\w*|"
+                          r"better|improv\w*|work (well|better))\b", re.I)
+
+Embed = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -30,36 +54,86 @@ class _Candidate:
     position: int
     sentence: str
     score: float
+    meaning: float  # closeness to the question alone, before the contribution / result preferences
 
 
-def _candidates(query_terms: set[str], sources: list[Source]) -> list[list[_Candidate]]:
-    per_source = [[source.abstract[s:e] for s, e in sentence_spans(source.abstract)] for source in sources]
+class SentenceVectors:
+    """Unit embeddings of abstract sentences, cached per paper (keyed by its text, so a re-ingested abstract
+    is embedded again): an answer scores the sentences of the 3-5 papers retrieved, and follow-ups come back
+    to the same papers, so only the question is embedded on a repeat."""
+
+    def __init__(self, embed: Embed, capacity: int = 512) -> None:
+        self._embed = embed
+        self._capacity = capacity
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # answers run in worker threads
+
+    def _unit(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.asarray(self._embed(list(texts)), dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.asarray(vectors / np.where(norms == 0, 1, norms))
+
+    def similarities(self, query: str, per_source: list[list[str]], sources: Sequence[Source]) -> list[np.ndarray]:
+        keys = [hashlib.sha1(f"{s.id}\0{s.abstract}".encode()).hexdigest() for s in sources]
+        with self._lock:
+            missing = [i for i, key in enumerate(keys) if key not in self._cache]
+        texts = [query] + [t for i in missing for t in per_source[i]]
+        vectors = self._unit(texts)
+        q, pos = vectors[0], 1
+        with self._lock:
+            for i in missing:
+                self._cache[keys[i]] = vectors[pos:pos + len(per_source[i])]
+                pos += len(per_source[i])
+            for key in keys:
+                self._cache.move_to_end(key)
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+            return [self._cache[key] @ q if len(self._cache[key]) else np.zeros(0) for key in keys]
+
+
+def _lexical(query: str, per_source: list[list[str]]) -> list[np.ndarray]:
+    """Shared weighted words, scaled to [0, 1] like a cosine, for retrievers without an embedding model."""
     terms = [[content_terms(sentence) for sentence in sentences] for sentences in per_source]
     weights = TermWeights(t for source_terms in terms for t in source_terms)
+    wanted = set(content_terms(query))
+    raw = [np.array([weights.overlap(wanted, t) for t in source_terms]) for source_terms in terms]
+    top = max((float(r.max()) for r in raw if len(r)), default=0.0) or 1.0
+    return [r / top for r in raw]
+
+
+def _candidates(question: str, query: str, sources: Sequence[Source],
+                vectors: SentenceVectors | None) -> list[list[_Candidate]]:
+    per_source = [[source.abstract[s:e] for s, e in sentence_spans(source.abstract)] for source in sources]
+    similarity = vectors.similarities(query, per_source, sources) if vectors else _lexical(query, per_source)
+    asks_what, asks_result = bool(_ASKS_WHAT.search(question)), bool(_ASKS_RESULT.search(question))
     result = []
     for rank, sentences in enumerate(per_source):
         candidates = []
         for position, sentence in enumerate(sentences):
-            score = weights.overlap(query_terms, terms[rank][position])
-            if is_contribution(sentence):
-                score += 1.0
+            meaning = float(similarity[rank][position])
+            score = meaning
+            if states_contribution(sentence):
+                score += ASKS_WHAT_BONUS if asks_what else 0.05
+            if asks_result and states_result(sentence):
+                score += ASKS_RESULT_BONUS
             if not is_complete(sentence):
-                score -= 3.0  # a listing cut the abstract off mid-sentence: not worth quoting
-            score -= 0.05 * position
-            candidates.append(_Candidate(rank, position, sentence, score))
+                score -= 1.0  # a listing cut the abstract off mid-sentence: not worth quoting
+            score -= 0.005 * position
+            candidates.append(_Candidate(rank, position, sentence, score, meaning))
         result.append(sorted(candidates, key=lambda c: (-c.score, c.position)))
     return result
 
 
-def build(question: str, sources: list[Source], reason: str, *, focus: bool = False) -> Extract:
+def build(question: str, sources: list[Source], *, focus: bool = False, query: str | None = None,
+          vectors: SentenceVectors | None = None) -> Extract:
     """An extractive answer from `sources` (best first).
 
     `focus=True` means the user named these papers ("compare [1] and [3]"): each of them is covered, and the
-    lead says so, instead of picking the best of the top results.
+    lead says so, instead of picking the best of the top results. `query` is what the sentences are compared
+    with (the rewritten follow-up; default: the question); the question decides what kind of sentence is asked.
     """
-    query = set(content_terms(question))
     pool = sources if focus else sources[: MAX_PAPERS + 2]
-    ranked = _candidates(query, pool)
+    ranked = _candidates(question, query or question, pool, vectors)
 
     chosen: list[_Candidate] = []
     papers: list[int] = []
@@ -69,8 +143,8 @@ def build(question: str, sources: list[Source], reason: str, *, focus: bool = Fa
         if not focus:
             if len(papers) >= MAX_PAPERS:
                 break
-            if rank > 0 and candidates[0].score <= 0.5:
-                continue  # a lower-ranked paper whose abstract shares nothing with the question
+            if rank > 0 and max(c.meaning for c in candidates) < OTHER_PAPER_MIN:
+                continue  # a lower-ranked paper with nothing close to the question
         chosen.append(candidates[0])
         papers.append(rank)
     # Room left: a second sentence from the best papers when it also bears on the question (at least two
@@ -79,7 +153,7 @@ def build(question: str, sources: list[Source], reason: str, *, focus: bool = Fa
         if len(chosen) >= MAX_POINTS:
             break
         candidates = ranked[rank]
-        if len(candidates) > 1 and (candidates[1].score > 0.5 or len(chosen) < 2):
+        if len(candidates) > 1 and (candidates[1].meaning >= SECOND_POINT_MIN or len(chosen) < 2):
             chosen.append(candidates[1])
 
     chosen.sort(key=lambda c: (c.source_rank, c.position))
@@ -99,7 +173,5 @@ def build(question: str, sources: list[Source], reason: str, *, focus: bool = Fa
     else:
         lead = f"The most relevant papers are {join_names(names)}."
     points = [f"- \"{shorten(c.sentence, POINT_CHARS)}\" [{number[c.source_rank]}]" for c in chosen]
-    footer = f"Extractive summary ({reason}): the points quote the abstracts as written, nothing is generated."
-    text = "\n\n".join([lead, "\n".join(points), footer])
+    text = "\n\n".join([lead, "\n".join(points)])
     return Extract(text=defang_mentions(text), cited=cited)
-

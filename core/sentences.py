@@ -21,6 +21,12 @@ _CONTRIBUTION = re.compile(
     r"\b(we|this (paper|work|study)|our (work|method|approach|model|framework))\b.{0,40}?\b("
     r"propose|present|introduce|develop|design|release|build|construct|study|show|find|demonstrate|describe|"
     r"investigate|explore|analy[sz]e|aim|address|tackle|focus)", re.I)
+# "In this paper, we target this issue by ...": the framing alone says the sentence is the paper's own move.
+_FRAMED = re.compile(r"^\W*(in this (paper|work|study|article)|here|to (this end|address|tackle|bridge|overcome)"
+                     r"[^,]{0,60}),?\s+(we|our)\b", re.I)
+_RESULT = re.compile(r"\b(results?|experiments?|evaluations?|we|our (model|method|approach))\b.{0,50}?\b(show|shows|"
+                     r"showed|demonstrate|demonstrates|reveal|reveals|indicate|indicates|find|found|suggest)\b|"
+                     r"\b(outperform|outperforms|surpass|surpasses|achieves?|improves?|reduces?)\b", re.I)
 
 
 def sentence_spans(text: str, *, lines: bool = False) -> list[tuple[int, int]]:
@@ -72,6 +78,15 @@ def is_contribution(sentence: str) -> bool:
     return bool(_CONTRIBUTION.search(sentence))
 
 
+def states_contribution(sentence: str) -> bool:
+    """What a paper does, for quoting: a contribution sentence, or one framed as the paper's own ("In this
+    paper, we target ..."). Retrieval keeps the narrower `is_contribution` its index was built with."""
+    return is_contribution(sentence) or bool(_FRAMED.search(sentence))
+
+
+def states_result(sentence: str) -> bool:
+    """What a paper found: "Experiments show ...", "X outperforms ...", "achieves 84%"."""
+    return bool(_RESULT.search(sentence))
 
 
 def contribution_statement(abstract: str, sentences_kept: int = 2) -> str:

@@ -17,6 +17,7 @@ from support.static_retriever import PAPERS, StaticRetriever, paper
 
 from answer.engine import NO_CITATION, NO_LLM, Engine
 from answer.followup import turn_from_answer
+from app.commands import mode_line
 from core.errors import ConfigError, InputError
 from core.models import Answer, SearchFilters
 from core.settings import Settings
@@ -139,7 +140,8 @@ async def test_answer_without_any_valid_citation_becomes_extractive(openai_serve
 
     assert answer.mode == "extractive" and answer.fallback_reason == NO_CITATION
     assert answer.citations[0].id == "rankgen"
-    assert "Extractive summary" in answer.answer and NO_CITATION in answer.answer
+    assert NO_CITATION not in answer.answer  # said once, by the mode line under the answer
+    assert NO_CITATION in mode_line(answer, "test-model")
     assert_quotes_verbatim(answer, engine.retriever)
 
 
@@ -188,7 +190,7 @@ async def test_llm_failures_fall_back_to_extractive(case: str, openai_server: Fa
 
     assert answer.mode == "extractive"
     assert answer.fallback_reason is not None and reason in answer.fallback_reason
-    assert f"Extractive summary ({answer.fallback_reason})" in answer.answer
+    assert answer.fallback_reason not in answer.answer and answer.fallback_reason in mode_line(answer, "m")
     assert answer.citations[0].id == "rankgen"
     assert_quotes_verbatim(answer, engine.retriever)
     assert len(openai_server.chat_requests) == requests
@@ -208,10 +210,12 @@ async def test_no_endpoint_configured_is_extractive_and_says_so(engines) -> None
     answer = await engine.answer("What does RankGen score?")
     assert not engine.llm_configured
     assert answer.mode == "extractive" and answer.fallback_reason == NO_LLM
-    lead, points, footer = answer.answer.split("\n\n")
+    lead, points = answer.answer.split("\n\n")
     assert lead.startswith("The most relevant paper")
     assert 2 <= len(points.splitlines()) <= 4 and all(p.startswith("- ") for p in points.splitlines())
-    assert footer.startswith(f"Extractive summary ({NO_LLM})")
+    # That it is extractive, and why, is said exactly once: by the mode line, not again in the text.
+    shown = f"{answer.answer}\n{mode_line(answer, 'test-model')}"
+    assert shown.lower().count("extractive") == 1 and shown.count(NO_LLM) == 1
     assert answer.usage.prompt_tokens == 0 and answer.timings_ms.llm == 0
 
 
