@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from core.envfile import env_file_errors
@@ -54,14 +54,14 @@ HttpUrl = Annotated[str | None, AfterValidator(_http_url)]
 
 
 class _Section(BaseModel):
-    """What every section shares: an empty variable (`OPENAI_BASE_URL=`) means unset for an optional setting."""
+    """What every section shares: an empty variable (`OPENAI_BASE_URL=`) means unset, the setting keeps its default."""
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: object, info: ValidationInfo) -> object:
-        field = cls.model_fields.get(info.field_name or "")
-        optional = field is not None and field.default is None and field.default_factory is None
-        return None if optional and isinstance(value, str) and not value.strip() else value
+    def _blank_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise PydanticUseDefault()  # `DATA_DIR=` is no folder named "", `LLM_MODEL=` no model named ""
+        return value
 
 
 class DiscordSettings(_Section):

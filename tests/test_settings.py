@@ -59,6 +59,15 @@ def test_an_empty_variable_leaves_an_optional_setting_unset(monkeypatch: pytest.
     assert not settings.llm_configured
 
 
+def test_an_empty_variable_keeps_the_default_of_any_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERBOT_HOME", str(tmp_path))
+    for name in ("DATA_DIR", "LLM_MODEL", "CHROMA_PORT", "LLM_STREAM"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings(_env_file=None)
+    assert settings.data_dir == tmp_path / "data", "DATA_DIR= must not mean the current directory"
+    assert (settings.llm_model, settings.chroma_port, settings.llm_stream) == ("gpt-4o-mini", 8000, True)
+
+
 @pytest.mark.parametrize("url", ["localhost:11434/v1", "ftp://example.org", "http://", "127.0.0.1:8080"])
 def test_a_base_url_that_is_not_http_is_refused_in_one_line(url: str, monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
