@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from answer import extractive
+from answer.bounds import bound, char_budget, drop_echo
 from answer.briefs import PhraseFrequency, clean_tldr, extractive_overview, key_line, tldr_supported
 from answer.citations import Verified, best_quote, citing_sentences, key_sentence, verify
 from answer.context import ContextTooSmall, Packed, Packer, Source
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 NO_LLM = "no LLM endpoint is configured"
 NO_CITATION = "the LLM's answer cited none of the sources"
+CUT_OFF = "the LLM's answer stopped mid-sentence with no citation"
+ECHOED = "the LLM repeated its instructions instead of answering"
 MAX_SOURCES = 6
 PROMPT_TURNS = 3
 REWRITE_TOKENS = 64
@@ -66,6 +69,7 @@ class Engine:
         self.llm = LLMClient(settings) if settings.llm_configured else None
         window = settings.llm_context_window
         self.answer_tokens = settings.llm_max_answer_tokens
+        self.answer_chars = char_budget(settings.llm_max_answer_tokens)
         if self.answer_tokens > window // 2:
             # A reply budget eating most of the window leaves no room for sources; keep the request valid.
             self.answer_tokens = max(16, window // 4)
@@ -168,6 +172,8 @@ class Engine:
                 shown = ""
                 async with aclosing(self.llm.stream(packed.messages, self.answer_tokens, partials)) as deltas:
                     async for _delta in deltas:
+                        if len(partials.text) > self.answer_chars:
+                            break  # an endpoint ignoring max_tokens: stop reading, `bound` cuts the text
                         partial = defang_mentions(verify(partials.text, valid, partial=True).text)
                         if len(partial) > len(shown):  # a marker being hidden must not shrink the text
                             shown = partial
@@ -246,10 +252,16 @@ class Engine:
     async def _grounded(self, question: str, query: str, completion: Completion, packed: Packed,
                         sources: list[Source], run: _Run, focus: list[Source]) -> Answer:
         valid = {s.n: s for s in packed.sources}
-        verified = verify(completion.text, valid)
+        bounded = bound(completion.text, completion.finish_reason, self.answer_chars)
+        # Markers count only in what the model wrote, not in instructions it repeated.
+        text, echoed = drop_echo(bounded.text, next((m["content"] for m in packed.messages
+                                                     if m["role"] == "system"), ""))
+        verified = verify(text, valid)
         run.invalid = verified.removed
         if not verified.order:
-            return await self._extractive(question, query, sources, NO_CITATION, run, focus=focus)
+            reason = ECHOED if echoed else CUT_OFF if bounded.cut_off else NO_CITATION
+            return await self._extractive(question, query, sources, reason, run, focus=focus)
+        run.notice = " ".join(filter(None, [run.notice, bounded.notice])) or None
         citations = self._citations(verified, valid)
         return self._finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
                                    citations=citations), run)

@@ -38,6 +38,7 @@ class Outgoing:
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
+    attachment: tuple[str, str] | None = None  # (file name, text): a long text one click away
 
 
 def escape(text: str) -> str:

@@ -58,20 +58,36 @@ def _answer_body(answer: Answer) -> str:
     return text
 
 
-def answer_messages(answer: Answer, *, llm_model: str, embeds: bool = True) -> list[Outgoing]:
-    """The full answer: text with [n] markers, the numbered cited titles, the mode; split to fit."""
+def answer_messages(answer: Answer, *, llm_model: str, embeds: bool = True, max_messages: int = 3
+                    ) -> list[Outgoing]:
+    """The answer in at most `max_messages` messages; a longer one is cut at a sentence, the whole attached."""
+    messages = _answer_messages(answer, _answer_body(answer), llm_model, embeds)
+    limit = len(answer.answer)
+    while len(messages) > max_messages and limit > 200:
+        limit = int(limit * 0.8)
+        body = (f"{_answer_body(answer.model_copy(update={'answer': clip_sentences(answer.answer, limit)}))}"
+                f"\n\n*The answer is {len(answer.answer):,} characters: cut to fit {max_messages} message(s), "
+                "the whole of it is in the attached file.*")
+        messages = _answer_messages(answer, body, llm_model, embeds)
+    if limit < len(answer.answer):
+        messages[-1].attachment = ("answer.md", f"# {answer.question}\n\n{answer.answer}\n")
+    return messages
+
+
+def _answer_messages(answer: Answer, body: str, llm_model: str, embeds: bool) -> list[Outgoing]:
+    """The answer's text with [n] markers, the numbered cited titles, the mode; split to fit."""
     footer = mode_line(answer, llm_model)
     # An abstention names its closest titles in its text already; only citations get a list.
     heading = "Sources"
     lines = [citation_line(c, in_embed=embeds) for c in answer.citations]
     if not embeds:
-        text = f"**Q:** {escape(clip(answer.question, 300))}\n\n{_answer_body(answer)}"
+        text = f"**Q:** {escape(clip(answer.question, 300))}\n\n{body}"
         if lines:
             text += f"\n\n**{heading}**\n" + "\n".join(lines)
         return text_messages(text + f"\n-# {footer}")
 
     colour = COLOURS.get(answer.mode, COLOURS["info"])
-    chunks = split_text(_answer_body(answer), EMBED_DESCRIPTION_LIMIT)
+    chunks = split_text(body, EMBED_DESCRIPTION_LIMIT)
     items: list[discord.Embed] = []
     for index, chunk in enumerate(chunks):
         embed = discord.Embed(description=chunk, colour=colour)

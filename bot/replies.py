@@ -7,6 +7,7 @@ These helpers hide that state machine from the commands.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -79,6 +80,10 @@ def message_kwargs(message: Outgoing, view: discord.ui.View | None = None, *, ed
     kwargs: dict[str, Any] = {"content": content, "embeds": message.embeds, "allowed_mentions": NO_MENTIONS}
     if view is not None:
         kwargs["view"] = view
+    if message.attachment is not None:
+        name, text = message.attachment
+        attached = discord.File(io.BytesIO(text.encode()), filename=name)
+        kwargs["attachments" if edit else "file"] = [attached] if edit else attached
     return kwargs
 
 

@@ -107,6 +107,10 @@ class LLMSettings(_Section):
                     "to retry).")
     llm_stream: bool = Field(
         default=True, description="Stream answers (the bot edits its reply as text arrives, about once a second).")
+    answer_max_messages: int = Field(
+        default=3, ge=1, le=10,
+        description="At most this many Discord messages per answer; a longer answer is cut at a sentence and "
+                    "attached whole.")
 
     @property
     def llm_configured(self) -> bool:

@@ -96,7 +96,7 @@ def test_a_6000_character_answer_is_split_within_every_limit():
 def test_plain_text_answer_when_embeds_are_not_allowed_stays_under_2000_per_message():
     answer = Answer(question="q", answer=long_answer(6000, 10), mode="extractive", citations=citations(10),
                     fallback_reason="no LLM endpoint is configured")
-    messages = answer_messages(answer, llm_model="m", embeds=False)
+    messages = answer_messages(answer, llm_model="m", embeds=False, max_messages=10)
     assert len(messages) >= 4
     assert all(m.embeds == [] and len(m.content or "") <= CONTENT_LIMIT for m in messages)
     text = all_text(messages)

@@ -92,7 +92,7 @@ async def test_a_10_second_llm_is_acknowledged_at_once_and_answered_later(simcor
     assert time.monotonic() - started >= 10
 
 
-@bot_config(llm=True, llm_stream=False)
+@bot_config(llm=True, llm_stream=False, llm_max_answer_tokens=2000)
 async def test_a_6000_character_llm_answer_is_split_within_limits(simcord_env, world, openai_server, retriever):
     _, channel, alice, _ = world
     sentence = "This finding about long context extension is supported by the first source [1]. "
