@@ -9,7 +9,8 @@ from support.openai_server import FakeOpenAI, Reply
 from support.static_retriever import PAPERS, StaticRetriever
 
 from answer.engine import CUT_OFF, ECHOED, Engine
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
+from prompts import Prompts
 
 QUESTION = "How does RankGen score generations during beam search?"
 
@@ -57,7 +58,7 @@ async def test_a_cut_off_answer_with_no_citation_falls_back(engine, openai_serve
 
 
 async def test_citations_in_an_echoed_system_prompt_do_not_count(engine, openai_server):
-    system = (PROJECT_ROOT / "prompts" / "system.md").read_text()
+    system = Prompts(None).template("system")
     openai_server.script(Reply(system))
     result = await answer(engine)
     assert result.mode == "extractive" and result.fallback_reason == ECHOED
