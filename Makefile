@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-discord clean
+.PHONY: setup run test lint bench bench-discord smoke lock clean
 
 # From the checkout, PaperBot's home is the checkout: ./.env is read and the index and state go to ./data.
 # Installed elsewhere it defaults to ~/.local/share/paperbot (see README, "Files and folders").
@@ -31,12 +31,22 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy core app paperbot retrieval answer prompts storage digest bot
 	$(BIN)/lint-imports
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/shellcheck deploy/*.sh .ci/run
 
 bench: setup
 	$(BIN)/paperbot bench
 
 bench-discord: setup
 	$(BIN)/python benchmarks/discord_ack.py
+
+# The production install (deploy/install.sh into a fresh prefix) smoke-tested outside the checkout.
+smoke:
+	deploy/smoke.sh
+
+# Re-resolve deploy/constraints.txt after changing dependencies in pyproject.toml.
+lock:
+	deploy/lock.sh
 
 clean:
 	rm -rf $(VENV) data/index data/state.sqlite3* .pytest_cache .mypy_cache .ruff_cache

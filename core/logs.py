@@ -5,9 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from typing import Any
 
 _STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def utc_timestamp(record: logging.LogRecord) -> str:
+    """ISO-8601 in UTC with milliseconds (2026-12-01T20:15:03.042Z), whatever the machine's time zone."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -16,7 +22,7 @@ def _extras(record: logging.LogRecord) -> dict[str, Any]:
 
 class KeyValueFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        parts = [f"{self.formatTime(record, '%Y-%m-%dT%H:%M:%S')}", record.levelname.lower(), record.name,
+        parts = [utc_timestamp(record), record.levelname.lower(), record.name,
                  f"event={record.getMessage()!r}"]
         parts += [f"{k}={v!r}" for k, v in _extras(record).items()]
         if record.exc_info:
@@ -27,7 +33,7 @@ class KeyValueFormatter(logging.Formatter):
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "ts": utc_timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),

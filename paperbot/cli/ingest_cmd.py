@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -42,6 +43,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         report = ingest(paths, settings, rebuild=args.rebuild, progress=progress, prune=args.prune)
 
+    logging.getLogger(__name__).info("ingest", extra={
+        "outcome": "partial" if report.partial else "ok", "files": report.files, "new": report.new,
+        "updated": report.updated, "unchanged": report.unchanged, "skipped": report.skipped,
+        "papers_in_index": report.total_in_index, "total_ms": round(report.seconds * 1000, 1)})
     out = Console(highlight=False, soft_wrap=True)
     out.print(f"ingested {report.files} file(s): {report.entries} entries -> {report.papers} papers "
               f"({report.new} new, {report.updated} updated, {report.unchanged} unchanged, "
