@@ -10,14 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/paperbot/bin:$PATH \
-    DATA_DIR=/data \
-    PAPERBOT_CORPUS=/opt/paperbot/corpus
+    PAPERBOT_HOME=/data \
+    DATA_DIR=/data
 
 WORKDIR /tmp/paperbot-src
 COPY . .
-# One layer: install, keep the bundled corpus, prove the embedding model loads offline, drop the sources.
+# One layer: install, prove the embedding model loads offline, drop the sources.
 RUN deploy/install.sh /opt/paperbot \
-    && cp -r data/corpus /opt/paperbot/corpus \
     && install -m 0755 deploy/docker-entrypoint.sh /usr/local/bin/paperbot-entrypoint \
     && /opt/paperbot/bin/python -c "from retrieval.embedding import MiniLMEmbedder; MiniLMEmbedder().embed(['ok'])" \
     && useradd --system --uid 10001 --user-group --home-dir /data --shell /usr/sbin/nologin paperbot \

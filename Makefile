@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/mypy core app paperbot retrieval answer prompts storage digest bot
 	$(BIN)/lint-imports
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/shellcheck deploy/*.sh .ci/run
+	$(BIN)/shellcheck deploy/*.sh .ci/run .ci/smoke-install
 
 bench: setup
 	$(BIN)/paperbot bench
@@ -42,7 +42,7 @@ bench-discord: setup
 
 # The production install (deploy/install.sh into a fresh prefix) smoke-tested outside the checkout.
 smoke:
-	deploy/smoke.sh
+	.ci/smoke-install
 
 # Re-resolve deploy/constraints.txt after changing dependencies in pyproject.toml.
 lock:

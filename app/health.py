@@ -10,7 +10,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -67,13 +67,14 @@ def beat(settings: Settings) -> None:
     write_atomic(heartbeat_path(settings), f"{time.time():.0f}\n")
 
 
-def check_settings(env_file: Path, error: ConfigError | None) -> Check:
-    problems = env_file_errors(env_file)
+def check_settings(env_files: Sequence[Path], error: ConfigError | None) -> Check:
+    problems = [problem for path in env_files for problem in env_file_errors(path)]
     if problems:
-        return fail("settings", "; ".join(problems), f"fix those lines in {env_file}")
+        return fail("settings", "; ".join(problems), "fix those lines (NAME=value, one per line)")
     if error is not None:
         return fail("settings", str(error), "correct the variable in .env or the environment (see .env.example)")
-    where = f"{env_file.resolve()} and the environment" if env_file.is_file() else "the environment (no .env file)"
+    read = [str(path.resolve()) for path in env_files if path.is_file()]
+    where = f"{', '.join(read)} and the environment" if read else "the environment (no .env file)"
     return ok("settings", f"valid, read from {where}")
 
 

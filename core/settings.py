@@ -260,6 +260,16 @@ class FetchSettings(_Section):
         return [c.strip() for c in self.arxiv_categories.split(",") if c.strip()]
 
 
+class RetentionSettings(_Section):
+    """Stored data"""
+
+    retention_days: int = Field(
+        default=30, ge=1, le=3_650,
+        description="Questions, answers (with their votes), conversation turns and searches older than this many "
+                    "days are deleted, daily at 03:30 UTC. `/forget-me` or `paperbot forget USER_ID` deletes one "
+                    "user's at once.")
+
+
 class LogSettings(_Section):
     """Logs"""
 
@@ -270,11 +280,11 @@ class LogSettings(_Section):
 
 SECTIONS: tuple[type[_Section], ...] = (DiscordSettings, LLMSettings, EmbeddingSettings, ChromaSettings,
                                         PathSettings, RetrievalSettings, FairnessSettings, DigestSettings,
-                                        FetchSettings, LogSettings)
+                                        FetchSettings, RetentionSettings, LogSettings)
 
 
-class Settings(LogSettings, FetchSettings, DigestSettings, FairnessSettings, RetrievalSettings, PathSettings,
-               ChromaSettings, EmbeddingSettings, LLMSettings, DiscordSettings, BaseSettings):
+class Settings(LogSettings, RetentionSettings, FetchSettings, DigestSettings, FairnessSettings, RetrievalSettings,
+               PathSettings, ChromaSettings, EmbeddingSettings, LLMSettings, DiscordSettings, BaseSettings):
     """All sections together: one flat namespace, one variable per field (its name in upper case)."""
 
     model_config = SettingsConfigDict(

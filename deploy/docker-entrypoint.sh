@@ -3,6 +3,6 @@
 # seconds when nothing changed, so a first start and every later one are the same), then hand over to PaperBot.
 set -eu
 if [ "${1:-}" = "paperbot" ] && [ "${2:-}" = "run" ]; then
-    paperbot ingest "${PAPERBOT_CORPUS:-/opt/paperbot/corpus}"
+    paperbot ingest
 fi
 exec "$@"

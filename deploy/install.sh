@@ -35,13 +35,17 @@ pip=("$prefix/bin/python" -m pip --disable-pip-version-check --no-input)
 
 wheels="$(mktemp -d)"
 trap 'rm -rf "$wheels"' EXIT
-echo "install: building the PaperBot wheel"
-# The wheel is built from a copy so that a build never leaves build/ or *.egg-info in the checkout.
-"$python" -c 'import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns(
-    ".git", ".venv", "index", "state.sqlite3*", "build", "*.egg-info", "__pycache__", ".*_cache"))' \
-    "$checkout" "$wheels/src"
-"${pip[@]}" wheel --quiet --no-deps --wheel-dir "$wheels/dist" "$wheels/src"
-wheel=("$wheels"/dist/paperbot-*.whl)
+if [[ -n "${PAPERBOT_WHEEL:-}" ]]; then  # CI builds and inspects the wheel first, then installs that one
+    mkdir "$wheels/dist" && cp "$PAPERBOT_WHEEL" "$wheels/dist/"
+else
+    echo "install: building the PaperBot wheel"
+    # Built from a copy so that a build never leaves build/ or *.egg-info in the checkout.
+    "$python" -c 'import shutil, sys; shutil.copytree(sys.argv[1], sys.argv[2], ignore=shutil.ignore_patterns(
+        ".git", ".venv", "index", "state.sqlite3*", "build", "*.egg-info", "__pycache__", ".*_cache"))' \
+        "$checkout" "$wheels/src"
+    "${pip[@]}" wheel --quiet --no-deps --wheel-dir "$wheels/dist" "$wheels/src"
+fi
+wheel=("$wheels"/dist/paperbot_research-*.whl)
 
 pins=(--constraint "$constraints")
 [[ $pin -eq 1 ]] || pins=()

@@ -8,7 +8,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 constraints="$here/constraints.txt"
 
-frozen() { "$1/bin/python" -m pip --disable-pip-version-check freeze --exclude paperbot | LC_ALL=C sort -f; }
+frozen() { "$1/bin/python" -m pip --disable-pip-version-check freeze --exclude paperbot-research | LC_ALL=C sort -f; }
 
 if [[ "${1:-}" == "--check" ]]; then
     [[ $# -eq 2 ]] || { echo "usage: $0 --check PREFIX" >&2; exit 2; }

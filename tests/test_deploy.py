@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = PROJECT_ROOT / "deploy"
 SETTINGS = {name.upper() for name in Settings.model_fields}
 

@@ -42,14 +42,14 @@ def own_index(tmp_path: Path, index_dir: Path):
 
 def test_settings_valid_and_env_syntax_error_named(tmp_path: Path) -> None:
     env = tmp_path / ".env"
-    assert check_settings(env, None).status == "ok"
+    assert check_settings([env], None).status == "ok"
     env.write_text("LLM_MODEL=gpt-4o-mini\nDISCORD TOKEN abc\n", encoding="utf-8")
-    check = check_settings(env, None)
+    check = check_settings([env], None)
     assert check.status == "fail" and "line 2" in check.detail and "DISCORD TOKEN" in check.detail
 
 
 def test_invalid_setting_value_is_reported() -> None:
-    check = check_settings(Path("/nonexistent/.env"), ConfigError("invalid setting LLM_TEMPERATURE: expected <= 2"))
+    check = check_settings([Path("/nonexistent/.env")], ConfigError("invalid setting LLM_TEMPERATURE: expected <= 2"))
     assert check.status == "fail" and "LLM_TEMPERATURE" in check.detail
 
 
@@ -176,6 +176,7 @@ def fresh_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty working directory with DATA_DIR inside it and nothing configured."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PAPERBOT_HOME", str(tmp_path / "home"))  # no developer's ~/.local/share/paperbot/.env
     for var in ("CHROMA_HOST", "OPENAI_BASE_URL", "OPENAI_API_KEY", "DISCORD_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     return tmp_path

@@ -46,6 +46,7 @@ def test_ingest_logs_one_line_with_counts_and_timing(tmp_path, monkeypatch: pyte
                                   "abstract": "We propose a retrieval method. It works well on many tasks."}) + "\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PAPERBOT_HOME", str(tmp_path / "home"))  # no developer's ~/.local/share/paperbot/.env
     monkeypatch.setenv("LOG_FORMAT", "json")
     monkeypatch.setenv("LOG_LEVEL", "INFO")
     assert main(["ingest", "--quiet", str(corpus)]) == 0

@@ -1,15 +1,21 @@
-"""Operations: the heartbeat `paperbot health` reads."""
+"""Operations: the heartbeat `paperbot health` reads, the daily retention prune, and /forget-me."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import discord
+from discord import app_commands
 from discord.ext import commands, tasks
 
 from app.health import HEARTBEAT_SECONDS, beat
+from bot.formatting import Outgoing
+from bot.replies import acknowledge, deliver
+from storage.privacy import forget_user, prune
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
@@ -18,6 +24,7 @@ log = logging.getLogger(__name__)
 # Beats closer than this in real time (perf_counter: simulators replace monotonic) are skipped: a simulated
 # Discord may run hours of loop time in seconds.
 MIN_REAL_GAP_SECONDS = 5.0
+PRUNE_AT = dt.time(3, 30, tzinfo=dt.UTC)
 
 
 class Ops(commands.Cog):
@@ -27,9 +34,11 @@ class Ops(commands.Cog):
 
     async def cog_load(self) -> None:
         self.heartbeat.start()
+        self.daily_prune.start()
 
     async def cog_unload(self) -> None:
         self.heartbeat.cancel()
+        self.daily_prune.cancel()
 
     @tasks.loop(seconds=HEARTBEAT_SECONDS)
     async def heartbeat(self) -> None:
@@ -44,6 +53,31 @@ class Ops(commands.Cog):
     @heartbeat.before_loop
     async def _connected(self) -> None:
         await self.bot.wait_until_ready()  # healthy means connected to Discord, not merely started
+
+    @tasks.loop(time=PRUNE_AT)
+    async def daily_prune(self) -> None:
+        started = time.perf_counter()
+        cutoff = discord.utils.utcnow() - dt.timedelta(days=self.bot.settings.retention_days)
+        counts = await asyncio.to_thread(prune, self.bot.app.db, cutoff)
+        log.info("retention prune", extra={"outcome": "ok", "older_than": cutoff.isoformat(timespec="seconds"),
+                                           **counts, "total_ms": round((time.perf_counter() - started) * 1000, 1)})
+
+    @app_commands.command(name="forget-me", description="Delete everything PaperBot stored about you")
+    async def forget_me(self, interaction: discord.Interaction[Any]) -> None:
+        await acknowledge(interaction, ephemeral=True)
+        counts = await asyncio.to_thread(forget_user, self.bot.app.db, interaction.user.id)
+        log.info("user forgotten", extra={"outcome": "ok", "rows": sum(counts.values())})
+        await deliver(interaction, [Outgoing(content=forgotten_text(counts))])
+
+
+def forgotten_text(counts: dict[str, int]) -> str:
+    parts = [f"{counts.get('answers', 0)} question(s) with their answers",
+             f"{counts.get('conversation_turns', 0)} conversation turn(s)",
+             f"{counts.get('searches', 0)} search(es)",
+             f"{counts.get('feedback', 0) + counts.get('digest_feedback', 0)} vote(s)",
+             f"{counts.get('digest_targets', 0)} DM digest subscription(s)"]
+    return ("Done: I deleted " + ", ".join(parts) + ". Channel digests you set up stay (they belong to the "
+            "server) without your name on them. Anything you ask from now on is kept for the retention period.")
 
 
 async def setup(bot: PaperBotCore) -> None:

@@ -29,6 +29,9 @@ COMMANDS: dict[str, str] = {
     "digest": "preview the daily digest in the terminal",
     "doctor": "check the installation: settings, data, index, Chroma, LLM, Discord; says how to fix each problem",
     "health": "exit 0 while the running bot is healthy (for container and service health checks)",
+    "forget": "delete everything stored about one Discord user",
+    "backup": "copy the state DB and the index into a folder (safe while the bot runs)",
+    "restore": "put a backup back into DATA_DIR (the bot must be stopped)",
     "config": "the settings in effect (secrets hidden), or --example: the .env.example template",
 }
 

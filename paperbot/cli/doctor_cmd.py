@@ -17,7 +17,7 @@ from app.health import (
     guarded,
 )
 from core.errors import ConfigError
-from core.settings import Settings, env_file_path
+from core.settings import Settings, env_files
 
 MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}
 
@@ -37,11 +37,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_without_settings(args: argparse.Namespace, error: ConfigError) -> int:
     """Settings do not load: that is the one finding, and the rest cannot be checked until it is fixed."""
-    return report([check_settings(env_file_path(), error)], as_json=args.json)
+    return report([check_settings(env_files(), error)], as_json=args.json)
 
 
 def quick_checks(settings: Settings) -> list[Check]:
-    return [check_settings(env_file_path(), None), guarded("data dir", lambda: check_data_dir(settings)),
+    return [check_settings(env_files(), None), guarded("data dir", lambda: check_data_dir(settings)),
             guarded("heartbeat", lambda: check_heartbeat(settings))]
 
 
@@ -52,7 +52,7 @@ def collect(settings: Settings, deep: bool = False, quick: bool = False) -> list
     from bot.doctor import check_login, check_token
 
     checks = [
-        check_settings(env_file_path(), None),
+        check_settings(env_files(), None),
         guarded("data dir", lambda: check_data_dir(settings)),
         guarded("disk", lambda: check_disk(settings)),
         guarded("index", lambda: check_index(settings)),
