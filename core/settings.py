@@ -180,6 +180,9 @@ class RetrievalSettings(_Section):
     search_default_k: int = Field(default=10, ge=1, le=100, description="Papers a search lists by default.")
     max_question_chars: int = Field(default=2_000, ge=50, le=100_000,
                                     description="Longer questions are truncated, with a notice.")
+    max_abstract_chars: int = Field(
+        default=20_000, ge=1_000, le=1_000_000,
+        description="Ingest cuts a longer abstract at a sentence end, with a warning naming the paper.")
 
 
 class FairnessSettings(_Section):

@@ -101,7 +101,10 @@ def _clean_line(raw: str) -> str | None:
 
 
 def _decode(path: Path) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 when a byte-order mark says so (Windows editors write it)."""
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     return data.decode("utf-8", errors="replace")
@@ -212,7 +215,7 @@ def corpus_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _merge(records: Iterable[Record]) -> list[Paper]:
+def _merge(records: Iterable[Record], problems: list[Problem]) -> list[Paper]:
     merged: dict[str, Paper] = {}
     by_arxiv: dict[str, str] = {}
     for rec in records:
@@ -222,8 +225,7 @@ def _merge(records: Iterable[Record]) -> list[Paper]:
         if paper is None:
             paper = merged[pid] = Paper(id=pid, title=rec.title, abstract=rec.abstract, **rec.meta())
         else:
-            if len(rec.abstract) > len(paper.abstract):
-                paper.abstract = rec.abstract  # a later listing with a fuller abstract wins
+            _merge_abstract(paper, rec, problems)
             for key, value in merged_meta(paper, rec).items():
                 setattr(paper, key, value)
         if rec.arxiv_id:
@@ -233,6 +235,43 @@ def _merge(records: Iterable[Record]) -> list[Paper]:
         paper.sources.append(rec.source)
         paper.urls = list(dict.fromkeys([*paper.urls, *rec.urls]))
     return list(merged.values())
+
+
+def _merge_abstract(paper: Paper, rec: Record, problems: list[Problem]) -> None:
+    """A listing cut short is completed by a fuller one; a reworded abstract is reported, the newer one kept."""
+    old, new = paper.abstract, rec.abstract
+    if new == old or old.startswith(new.rstrip(" .…")):
+        return
+    if new.startswith(old.rstrip(" .…")):
+        paper.abstract = new
+        return
+    newer = rec.date is None or not paper.dates or rec.date >= max(paper.dates)
+    if newer:
+        paper.abstract = new
+    file, _, line = rec.source.rpartition(":")
+    problems.append(Problem(
+        file=file or rec.source, line=int(line) if line.isdigit() else 0, skipped=False,
+        reason=f"“{clip_title(paper.title)}” is also in {', '.join(paper.sources)} with a different abstract: "
+               f"kept as one paper, the {'abstract here' if newer else 'earlier-read abstract'} (the newer) used"))
+
+
+def clip_title(title: str, limit: int = 80) -> str:
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def cap_abstracts(papers: list[Paper], limit: int, problems: list[Problem]) -> None:
+    """An abstract over `limit` characters is cut at a sentence end, with a warning naming the paper."""
+    for paper in papers:
+        if len(paper.abstract) <= limit:
+            continue
+        head = paper.abstract[:limit]
+        ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", head)]
+        cut = head[: ends[-1]] if ends and ends[-1] >= limit // 2 else head.rsplit(" ", 1)[0]
+        problems.append(Problem(
+            file=paper.sources[0].rpartition(":")[0] or paper.sources[0] if paper.sources else "?", line=0,
+            skipped=False, reason=f"the abstract of “{clip_title(paper.title)}” is {len(paper.abstract):,} "
+                                  f"characters: cut to {len(cut):,} (MAX_ABSTRACT_CHARS)"))
+        paper.abstract = cut
 
 
 def parse_corpus(paths: Sequence[Path], today: dt.date | None = None) -> ParseReport:
@@ -247,14 +286,19 @@ def parse_corpus(paths: Sequence[Path], today: dt.date | None = None) -> ParseRe
         if path.stat().st_size == 0:
             report.problems.append(Problem(file=path.name, line=0, reason="empty file"))
             continue
-        if path.name.lower().endswith(RAW_SUFFIXES):
-            found = parse_raw(path, report.problems)
-        else:
-            parser = _parse_jsonl if path.suffix.lower() == ".jsonl" else _parse_text
-            found = parser(path, today, report.problems)
+        try:
+            if path.name.lower().endswith(RAW_SUFFIXES):
+                found = parse_raw(path, report.problems)
+            else:
+                parser = _parse_jsonl if path.suffix.lower() == ".jsonl" else _parse_text
+                found = parser(path, today, report.problems)
+        except OSError as exc:  # unreadable (permissions, a device, a vanished file): skip it, keep the rest
+            report.problems.append(Problem(file=str(path), line=0,
+                                           reason=f"cannot read the file ({exc.strerror or exc})"))
+            continue
         if not found and not any(p.file == path.name for p in report.problems):
             report.problems.append(Problem(file=path.name, line=0, reason="no papers found"))
         records += found
     report.entries = len(records)
-    report.papers = _merge(records)
+    report.papers = _merge(records, report.problems)
     return report

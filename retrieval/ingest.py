@@ -22,14 +22,14 @@ from core.models import Paper
 from core.settings import Settings
 from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
 from retrieval.commit import INDEX_FORMAT, commit, index_lock
-from retrieval.corpus import Problem, parse_corpus
+from retrieval.corpus import Problem, cap_abstracts, parse_corpus
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.generations import usable
 from retrieval.index import catalog_path, check_model, model_identity
 from retrieval.records import merged_meta
 from retrieval.recovery import set_aside
 from retrieval.removal import check_prunable
-from retrieval.store import VectorStore
+from retrieval.store import VectorStore, preload
 
 Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
 
@@ -65,6 +65,7 @@ def ingest(paths: Sequence[Path], settings: Settings, *, rebuild: bool = False, 
     """
     started = time.perf_counter()
     parsed = parse_corpus(paths, today=today)
+    cap_abstracts(parsed.papers, settings.max_abstract_chars, parsed.problems)
     report = IngestReport(files=parsed.files, entries=parsed.entries, papers=len(parsed.papers),
                           problems=parsed.problems)
     if prune:
@@ -150,8 +151,9 @@ def _now() -> str:
 class _Writer:
     """Embeds on the calling thread while one worker thread opens Chroma and then upserts each batch, in order.
 
-    Importing and opening Chroma takes most of a second and each upsert a little more: overlapped with the
-    model's batches instead of waiting between them, they cost the ingest only the CPU they take from it.
+    Opening Chroma and each upsert take a while: overlapped with the model's batches instead of waiting
+    between them, they cost the ingest only the CPU they take from it. Chroma is imported before the
+    thread starts (see `store.preload`).
     """
 
     BATCH = 64  # papers per model call and per upsert; also how often a failed Chroma is noticed
@@ -162,6 +164,7 @@ class _Writer:
         self._name = name
         self._embedder = embedder
         self._progress = progress
+        preload()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma")
         self._opening = self._worker.submit(VectorStore.open, settings, name, dimension, create=True,
                                             rebuild=rebuild)

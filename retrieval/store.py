@@ -20,6 +20,16 @@ log = logging.getLogger(__name__)
 BATCH = 2_000  # well under Chroma's max batch size, large enough to amortise the call
 
 
+def preload() -> None:
+    """Import Chroma (and the httpx it shares with the openai client) on the calling thread.
+
+    Two threads importing httpx at once can see it half-initialised ("partially initialized module 'httpx'
+    has no attribute 'Response'"): whoever starts a thread that opens Chroma imports it first.
+    """
+    import chromadb  # noqa: F401
+    import httpx  # noqa: F401
+
+
 def _client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
