@@ -125,3 +125,13 @@ def test_an_acronym_the_corpus_defines_finds_its_papers(retriever: Retriever, ac
     result = retriever.search(acronym, k=3)
     assert result.relevant and result.query == acronym
     assert paper in [hit.title for hit in result.hits]
+
+
+def test_near_miss_topics_the_corpus_lacks_are_rejected_on_the_tuning_half(retriever: Retriever) -> None:
+    from core.settings import GENERALISATION_QUESTIONS
+    from retrieval.evaluation import load_questions, split_questions
+
+    tune = split_questions(load_questions(GENERALISATION_QUESTIONS), "tune")
+    verdicts = {q.q: retriever.search(q.q, k=10).relevant for q in tune}
+    assert [q.q for q in tune if q.kind == "out-of-scope" and verdicts[q.q]] == []
+    assert [q.q for q in tune if q.kind != "out-of-scope" and not verdicts[q.q]] == []
