@@ -140,8 +140,14 @@ class PaperBotCore(_Base):
         if not self.settings.llm_configured:
             return False
         cap = self.settings.llm_max_concurrency
-        return self.questions_in_progress >= 2 * cap or (
-            self.app.engine.llm_busy and self.questions_in_progress >= cap)
+        # LLM calls that are not questions of this queue (a digest's summaries) take places in it too.
+        others = max(0, self.app.engine.llm_in_flight - self.questions_in_progress)
+        return self.questions_in_progress + others >= 2 * cap
+
+    def queued_ahead(self) -> int | None:
+        """For a question just admitted: None when an LLM slot is free for it, else how many wait before it."""
+        waiting = self.questions_in_progress - self.settings.llm_max_concurrency
+        return waiting - 1 if self.settings.llm_configured and waiting > 0 else None
 
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:

@@ -161,18 +161,38 @@ async def test_with_the_llm_down_the_answer_is_extractive_and_says_why(simcord_e
 
 
 @bot_config(llm=True, llm_stream=False, llm_max_concurrency=1)
-async def test_when_every_llm_slot_is_busy_users_are_told_when_to_retry(simcord_env, world, openai_server):
-    _, channel, alice, bob = world
+async def test_when_every_llm_slot_is_busy_one_more_waits_queued_and_the_next_is_told_when_to_retry(
+        simcord_env, world, openai_server):
+    guild, channel, alice, bob = world
+    carol = guild.add_member(simcord_env.create_user("carol"))
     outside_waits(simcord_env)
-    openai_server.script(Reply("Slow answer [1].", delay=3))
+    openai_server.script(Reply("Slow answer [1].", delay=3), Reply("Second answer [1].", delay=0.5))
     first = await alice.slash(channel, "ask", question=QUESTION)
     assert first.deferred
-    busy = await bob.slash(channel, "ask", question=QUESTION)
+    queued = await bob.slash(channel, "ask", question=QUESTION)
+    assert queued.acknowledged and "Queued (0 ahead)" in queued.response.content
+    busy = await carol.slash(channel, "ask", question=QUESTION)
     assert busy.ephemeral and "try again <t:" in busy.response.content
-    await wait_until(simcord_env, lambda: first.response.embeds, timeout=30)
-    retry = await bob.slash(channel, "ask", question=QUESTION)
+    await wait_until(simcord_env, lambda: first.response.embeds and queued.response.embeds, timeout=30)
+    assert "Second answer" in queued.response.embeds[0].description
+    retry = await carol.slash(channel, "ask", question=QUESTION)
     assert await wait_until(simcord_env, lambda: retry.response.embeds, timeout=30)
     assert openai_server.max_concurrent == 1
+
+
+@bot_config(llm=True, llm_stream=False, llm_max_concurrency=4)
+async def test_of_50_simultaneous_askers_with_4_slots_8_are_answered_and_42_told_to_retry(simcord_env, world,
+                                                                                       openai_server):
+    guild, channel, _, _ = world
+    outside_waits(simcord_env)
+    openai_server.default_reply = lambda body: Reply("Slow answer [1].", delay=4)
+    askers = [guild.add_member(simcord_env.create_user(f"user{n}")) for n in range(50)]
+    results = [await user.slash(channel, "ask", question=QUESTION) for user in askers]
+    refused = [r for r in results if r.ephemeral and "try again" in (r.response.content or "")]
+    queued = [r for r in results if "Queued (" in (r.response.content or "")]
+    assert (len(refused), len(queued)) == (42, 4)
+    await wait_until(simcord_env, lambda: all(r.response.embeds for r in results if r not in refused), timeout=60)
+    assert openai_server.max_concurrent == 4
 
 
 async def test_a_failure_after_deferring_reaches_the_user_privately_with_an_error_id(simcord_env, world, caplog):

@@ -11,6 +11,7 @@ from discord.ext import commands
 from answer.engine import prepare_question
 from app.commands import SINCE_HELP, clean_query, filters_since
 from bot.answering import InteractionSurface, answer_and_deliver
+from bot.formatting import Outgoing
 from bot.replies import acknowledge, send_ephemeral
 from bot.views import ANSWER_ITEMS
 
@@ -50,9 +51,14 @@ class Ask(commands.Cog):
         if refusal:
             await send_ephemeral(interaction, refusal)
             return
+        ahead = self.bot.queued_ahead()
         with self.bot.answering():
             await acknowledge(interaction, ephemeral=private)
-            await answer_and_deliver(self.bot, text, InteractionSurface(interaction), source="slash",
+            surface = InteractionSurface(interaction)
+            if ahead is not None:
+                await surface.partial(Outgoing(content=f"⏳ Queued ({ahead} ahead): every LLM slot is answering "
+                                                       "someone; yours starts as soon as one is free."))
+            await answer_and_deliver(self.bot, text, surface, source="slash",
                                      user_id=interaction.user.id, guild_id=interaction.guild_id,
                                      channel_id=interaction.channel_id, filters=filters)
 
