@@ -6,8 +6,8 @@ For every question the engine answers as a user would get it (extractive, or the
   `RELEVANT_THRESHOLD` cosine of a sentence of the paper's abstract); the strict figure counts gold only;
 - quotes: every citation's quote is a verbatim substring of that paper's abstract;
 - support: each sentence citing [n] is within `SUPPORT_THRESHOLD` cosine (MiniLM, the retrieval model) of
-  [n]'s quote, or is itself a verbatim sentence of [n]'s abstract. A sentence naming the paper's title
-  ("The most relevant paper is X [1].") introduces the paper, so it is not a claim to support;
+  [n]'s quote, or is itself a verbatim sentence of [n]'s abstract. A sentence repeating a cited title
+  ("The most relevant paper is X [1].") introduces papers, so it is not a claim to support;
 - uncited sentences (LLM answers): sentences of four words or more that cite nothing;
 - abstention: out-of-scope questions answered with "nothing in the corpus", and in-scope ones by mistake;
 - invented markers: [n] naming no source, removed by the engine before the user sees them;
@@ -53,11 +53,11 @@ class AnswerMetrics(BaseModel):
     out_of_scope: int = 0
     abstained_out_of_scope: float | None = None
     false_abstains: float | None = Field(default=None, description="in-scope questions answered by abstaining")
-    invented_markers_removed: int = 0
+    invented_markers_removed: int = Field(default=0, description="[n] naming no source, removed by the engine")
     answers_with_invented_markers: int = 0
-    llm_fallbacks: int = 0
+    llm_fallbacks: int = Field(default=0, description="LLM answers replaced by the extractive one")
     latency_p50_ms: float | None = None
-    latency_p95_ms: float | None = None
+    latency_p95_ms: float | None = Field(default=None, description="the engine's total time per answer")
     misses: list[str] = Field(default_factory=list, description="known-item questions citing no gold paper")
     unsupported: list[str] = Field(default_factory=list, description="a few claims their quote does not back")
     not_verbatim: list[str] = Field(default_factory=list)
@@ -93,6 +93,17 @@ def _marked_sentences(text: str) -> list[tuple[bool, str]]:
         if bare.strip(" .,;:"):
             result.append((bool(MARKER.search(sentence)), bare))
     return result
+
+
+def _names_a_paper(claim: str, titles: list[str]) -> bool:
+    """The claim repeats three consecutive words of a cited title: it introduces papers ("The most relevant
+    papers are A [1] and B [2]", even when an abbreviation in a title split it into pieces)."""
+    said = " ".join(re.findall(r"\w+", claim.lower()))
+    for title in titles:
+        words = re.findall(r"\w+", short_title(title).lower())
+        if any(f" {' '.join(words[i:i + 3])} " in f" {said} " for i in range(max(0, len(words) - 2))):
+            return True
+    return False
 
 
 class AnswerEvaluator:
@@ -166,6 +177,7 @@ class AnswerEvaluator:
     def _support(self, answer: Answer) -> None:
         t, m = self._tally, self.metrics
         quotes = {c.n: c for c in answer.citations}
+        titles = [c.title for c in answer.citations]
         pairs: list[tuple[str, str]] = []
         for n, claims in citing_sentences(answer.answer).items():
             citation = quotes.get(n)
@@ -173,9 +185,8 @@ class AnswerEvaluator:
                 continue
             paper = self._paper(citation.id)
             for claim in claims:
-                named = short_title(citation.title).lower()
                 bare = re.sub(r'^[-*•\s"“]+|["”\s]+$', "", claim)
-                if (named and named in claim.lower()) or len(bare.split()) < MIN_CLAIM_WORDS:
+                if _names_a_paper(bare, titles) or len(bare.split()) < MIN_CLAIM_WORDS:
                     continue
                 if paper is not None and bare.rstrip("…").strip() in paper.abstract:
                     t.claims += 1  # a verbatim sentence of the cited abstract backs itself
