@@ -151,8 +151,9 @@ class Engine:
         if followup.is_followup and history:
             conversation = self.prompts.render("conversation", turns=render_turns(history, PROMPT_TURNS))
         try:
-            packed = self.packer.pack(
-                "answer", sources, system=self.prompts.template("system"),
+            # Counting tokens of long abstracts takes a while: off the event loop, like all engine work.
+            packed = await asyncio.to_thread(
+                self.packer.pack, "answer", sources, system=self.prompts.template("system"),
                 values={"question": neutralise(question), "conversation": conversation,
                         "references": references_note(followup)},
                 optional=("conversation", "references"), shrinkable="question")
@@ -227,12 +228,14 @@ class Engine:
         """Numbered sources, best first: papers named in a follow-up, the rest of the papers cited last time
         (both keeping the numbers the user saw), then new hits."""
         by_id = {p.id: p for p in carried}
+        # Ingest cuts longer abstracts; one indexed before that cap must not cost every step seconds of CPU.
+        cap = self.settings.max_abstract_chars
         kept: list[Source] = []
         for paper_id in followup.referenced_ids + followup.carried:
             paper = by_id.get(paper_id)
             if paper is not None and all(s.id != paper_id for s in kept):
                 kept.append(Source(n=followup.carried.index(paper_id) + 1, id=paper.id, title=paper.title,
-                                   abstract=paper.abstract, date=paper.date, urls=tuple(paper.urls),
+                                   abstract=paper.abstract[:cap], date=paper.date, urls=tuple(paper.urls),
                                    carried=True))
         if not result.relevant:
             return kept
@@ -243,7 +246,7 @@ class Engine:
                 break
             if hit.id in by_id or not hit.abstract.strip():
                 continue
-            kept.append(Source(n=next_n, id=hit.id, title=hit.title, abstract=hit.abstract, date=hit.date,
+            kept.append(Source(n=next_n, id=hit.id, title=hit.title, abstract=hit.abstract[:cap], date=hit.date,
                                urls=tuple(hit.urls)))
             next_n += 1
             room -= 1
@@ -262,7 +265,7 @@ class Engine:
             reason = ECHOED if echoed else CUT_OFF if bounded.cut_off else NO_CITATION
             return await self._extractive(question, query, sources, reason, run, focus=focus)
         run.notice = " ".join(filter(None, [run.notice, bounded.notice])) or None
-        citations = self._citations(verified, valid)
+        citations = await asyncio.to_thread(self._citations, verified, valid)
         return self._finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
                                    citations=citations), run)
 

@@ -115,8 +115,8 @@ async def answer_and_deliver(bot: PaperBotCore, question: str, surface: Surface,
     answer = await produce_answer(bot, question, surface, history=history, filters=filters)
     answer_id = await asyncio.to_thread(bot.feedback.record_answer, answer, surface=source, user_id=user_id,
                                         guild_id=guild_id, channel_id=channel_id)
-    messages = answer_messages(answer, llm_model=bot.settings.llm_model, embeds=surface.embeds,
-                               max_messages=bot.settings.answer_max_messages)
+    messages = await asyncio.to_thread(answer_messages, answer, llm_model=bot.settings.llm_model,
+                                       embeds=surface.embeds, max_messages=bot.settings.answer_max_messages)
     await surface.final(messages, answer_view(answer_id, has_citations=bool(answer.citations)))
     log.info("answered", extra={"source": source, "answer_id": answer_id, "mode": answer.mode,
                                 "citations": len(answer.citations), "messages": len(messages),
