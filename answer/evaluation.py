@@ -101,6 +101,8 @@ def _names_a_paper(claim: str, titles: list[str]) -> bool:
     said = " ".join(re.findall(r"\w+", claim.lower()))
     for title in titles:
         words = re.findall(r"\w+", short_title(title).lower())
+        if words and f" {' '.join(words)} " in f" {said} ":  # a short name: "Lookahead", "F5-TTS"
+            return True
         if any(f" {' '.join(words[i:i + 3])} " in f" {said} " for i in range(max(0, len(words) - 2))):
             return True
     return False
