@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import simcord
 
 from app.wiring import App
 from core.settings import BUNDLED_CORPUS, Settings
@@ -75,3 +77,18 @@ def app(settings: Settings, retriever: Retriever) -> Iterator[App]:
     yield application
     if "db" in application.__dict__:
         application.db.close()
+
+
+@pytest.fixture
+async def simcord_env(simcord_bot: Any, request: pytest.FixtureRequest) -> AsyncIterator[simcord.Env]:
+    """simcord's own fixture with a longer settle timeout: the bot's engine work runs in worker threads, and on
+    a loaded 2-core machine a question's embedding and scoring there can outlast simcord's 5 s default."""
+    marker = request.node.get_closest_marker("simcord")
+    env = simcord.Env(simcord_bot, **{"settle_timeout": 60.0, **(marker.kwargs if marker else {})})
+    await env.start()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+        if env.check_errors:
+            env._raise_errors_since(env._errors_acknowledged)
