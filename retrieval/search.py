@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from retrieval.index import catalog_path, check_model, model_identity
 from retrieval.lexical import LexicalIndex
 from retrieval.store import VectorStore, describe
 
+log = logging.getLogger(__name__)
 CANDIDATES = 50
 # Fusion: each ranker's scores are z-normalized over the pooled candidates, then mixed in equal parts. Unlike
 # rank fusion this keeps margins: a paper far ahead on BM25 (a rare name, an exact phrase) stays ahead.
@@ -108,7 +110,10 @@ class Retriever:
         self._checked = time.monotonic()
         with self._lock:
             if self._catalog.info("generation") != self._side.stamp:
-                self._side = _Side(self.settings, self._catalog, self._store_knows)
+                try:
+                    self._side = _Side(self.settings, self._catalog, self._store_knows)
+                except IndexMissingError as exc:  # the loaded generation stays usable: keep it, and say so
+                    log.warning("keeping the loaded index generation %s: %s", self._side.generation, exc)
         return self._side
 
     @classmethod
@@ -291,10 +296,11 @@ class Retriever:
         return self._embedder.embed(list(texts))
 
     def stats(self) -> IndexStats:
+        warning = self._current().warning  # before taking the lock: a refresh takes it too
         with self._lock:
             last = self._catalog.info("last_ingest")
             return IndexStats(papers=self._catalog.count(),
                               embedding_model=self._catalog.info("embedding_model") or self._embedder.name,
                               dimension=int(self._catalog.info("dimension") or self._embedder.dimension),
                               last_ingest=dt.datetime.fromisoformat(last) if last else None,
-                              store=describe(self.settings), warning=self._current().warning)
+                              store=describe(self.settings), warning=warning)

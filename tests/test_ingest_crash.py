@@ -84,3 +84,16 @@ def test_a_second_ingest_waits_for_the_first(tmp_path: Path, caplog: pytest.LogC
     thread.join(60)
     assert finished.is_set()
     assert "another ingest is writing this index; waiting" in caplog.text
+
+
+def test_stats_after_the_refresh_interval_do_not_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings(tmp_path / "data")
+    ingest([write_corpus(tmp_path / "before", BEFORE)], settings)
+    retriever = Retriever.open(settings)
+    monkeypatch.setattr(Retriever, "REFRESH_SECONDS", 0.0)  # every call checks for a new generation
+    ingest([write_corpus(tmp_path / "after", AFTER)], settings)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (retriever.stats(), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(30), "stats() deadlocked on the retriever's lock"
+    assert retriever.stats().papers == len(AFTER)

@@ -48,8 +48,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _undecodable(argv: Sequence[str]) -> str | None:
+    """The first argument the terminal passed as bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    bad = _undecodable(sys.argv[1:] if argv is None else argv)
+    if bad is not None:
+        print(f"paperbot: the argument “{bad[:80]}” is not valid UTF-8 (shown with � for the bad bytes): "
+              "set a UTF-8 locale (e.g. LANG=C.UTF-8) or retype it", file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -70,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PaperBotError as exc:
         print(f"paperbot: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ConfigError as exc:  # a setting found unusable only when used (PROMPTS_DIR is checked on first use)
+        print(f"paperbot: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("paperbot: interrupted", file=sys.stderr)
         return 130

@@ -50,6 +50,7 @@ def settle_memory() -> None:
 
 
 async def _serve(settings: Settings) -> int:
+    import aiohttp
     import discord
 
     from bot import create_bot
@@ -71,4 +72,7 @@ async def _serve(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         raise PaperBotError("Discord refused the connection for a privileged intent; PaperBot needs none, "
                             "so check for a modified bot/client.py") from None
+    except (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.DiscordServerError) as exc:
+        raise PaperBotError(f"cannot reach Discord ({type(exc).__name__}: {exc}): check the network, DNS or "
+                            "proxy to discord.com, then run `paperbot run` again") from None
     return 0
