@@ -8,13 +8,13 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter, defaultdict
 
 from answer.citations import MARKER, key_sentence
 from answer.context import Source
-from core.text import content_terms, join_names, short_title, shorten, stem, words
+from answer.terms import terms
+from core.text import DocumentFrequency, join_names, short_title, shorten, stem, words
 
 TLDR_CHARS = 220
 # Words every paper of this corpus shares; a theme named after them says nothing.
@@ -38,12 +38,12 @@ def phrases(text: str) -> list[tuple[str, str]]:
     result: list[tuple[str, str]] = []
     previous: tuple[str, str] | None = None
     gap = ""
-    for surface in words(text.replace("-", " ")):
+    for surface in words(text):
         key = stem(surface)
         if not gap and previous is not None and surface in _GAP_WORDS:
             gap = surface
             continue
-        if key in _GENERIC or len(surface) < 3 or not content_terms(surface):
+        if key in _GENERIC or len(surface) < 3 or not terms(surface):
             previous, gap = None, ""
             continue
         result.append((key, surface))
@@ -54,21 +54,15 @@ def phrases(text: str) -> list[tuple[str, str]]:
     return result
 
 
-class PhraseFrequency:
+class PhraseFrequency(DocumentFrequency):
     """In how many papers of the corpus each phrase occurs: a theme must be rarer than the corpus's
     everyday vocabulary ("applications", "processing") to be worth naming."""
 
     def __init__(self, texts: list[str]) -> None:
-        self.total = len(texts)
-        self.df: Counter[str] = Counter()
-        for text in texts:
-            self.df.update({key for key, _ in phrases(text)})
-
-    def idf(self, key: str) -> float:
-        return math.log((self.total + 1) / (self.df.get(key, 0) + 1))
+        super().__init__([key for key, _ in phrases(text)] for text in texts)
 
     def common(self, key: str) -> bool:
-        return self.df.get(key, 0) > max(3, 0.2 * self.total)
+        return self.df.get(key, 0) > max(3, 0.2 * self.n)
 
 
 def extractive_overview(sources: list[Source], frequency: PhraseFrequency | None = None) -> tuple[str, list[int]]:
@@ -149,11 +143,11 @@ def tldr_supported(line: str, title: str, abstract: str) -> bool:
     """One line, short, not a refusal, its words mostly and its numbers all found in the title or abstract."""
     if not (15 <= len(line) <= 300) or len(line.split()) > 45 or _REFUSAL.search(line):
         return False
-    terms = content_terms(line)
-    if len(terms) < 3:
+    line_terms = terms(line)
+    if len(line_terms) < 3:
         return False
-    reference = set(content_terms(f"{title} {abstract}"))
-    support = sum(1 for t in terms if t in reference) / len(terms)
+    reference = set(terms(f"{title} {abstract}"))
+    support = sum(1 for t in line_terms if t in reference) / len(line_terms)
     numbers = set(re.findall(r"\d+(?:\.\d+)?", line))
     known = set(re.findall(r"\d+(?:\.\d+)?", f"{title} {abstract}"))
     return support >= 0.7 and numbers <= known

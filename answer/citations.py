@@ -12,8 +12,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from answer.terms import terms
 from core.sentences import is_complete, is_contribution, sentence_spans
-from core.text import TermWeights, content_terms
+from core.text import DocumentFrequency
 
 _NUM = r"(?:(?:sources?|src|refs?|s)\s*)?\d{1,4}"
 MARKER = re.compile(rf"\[\s*({_NUM}(?:\s*(?:[-–—]|,|;|and|&)\s*{_NUM})*)\s*\]", re.I)
@@ -163,12 +164,12 @@ def best_quote(claims: list[str], abstract: str, shown: str | None = None) -> st
     spans = sentence_spans(visible)
     if not spans:
         return abstract.strip()
-    pool = [content_terms(visible[s:e]) for s, e in spans]
-    weights = TermWeights(pool)
-    claim_terms = set().union(*(content_terms(c) for c in claims)) if claims else set()
+    pool = [terms(visible[s:e]) for s, e in spans]
+    weights = DocumentFrequency(pool)
+    claim_terms = set().union(*(terms(c) for c in claims)) if claims else set()
     best_score, best = 0.0, None
-    for (s, e), terms in zip(spans, pool, strict=True):
-        score = weights.overlap(claim_terms, terms)
+    for (s, e), sentence_terms in zip(spans, pool, strict=True):
+        score = weights.overlap(claim_terms, sentence_terms)
         if not is_complete(visible[s:e]):
             score *= 0.8
         if score > best_score:

@@ -1,9 +1,9 @@
 """The answer engine: question -> retrieval -> packed sources -> LLM -> verified citations -> Answer.
 
-One object serves the Discord bot, the console, the CLI and the digest. It never raises because of the LLM:
-any failure (no endpoint, timeout, refused connection, 5xx after retries, garbage, an answer citing nothing
-real) gives an extractive answer whose `fallback_reason` says why. It raises `InputError` only for a
-question with nothing to search for (empty, whitespace, only emoji or mentions).
+One object serves the Discord bot, the console and the CLI (through `app.ask`, which checks and cleans the
+question first: the engine trusts it) and the digest's texts (`answer.digest_brief`). It never raises because
+of the LLM: any failure (no endpoint, timeout, refused connection, 5xx after retries, garbage, an answer
+citing nothing real) gives an extractive answer whose `fallback_reason` says why.
 
 Answer text conventions (callers rely on them):
 - `answer.answer` holds [n] markers, one number per marker ("[1][3]"), numbered 1.. in order of first use;
@@ -11,7 +11,6 @@ Answer text conventions (callers rely on them):
 - `stream()` yields the answer text so far (cumulative, already cleaned of invalid markers and renumbered,
   so it can replace a Discord message as is), then the final `Answer`. The final text may differ from the
   last partial (an extractive fallback replaces an answer that cited nothing): always render the `Answer`.
-- `overview()` keeps the numbering of the papers passed in ([3] is the third paper of the digest).
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ from contextlib import aclosing
 
 from answer import extractive
 from answer.bounds import bound, char_budget, drop_echo
-from answer.briefs import PhraseFrequency, clean_tldr, extractive_overview, key_line, tldr_supported
-from answer.citations import Verified, best_quote, citing_sentences, key_sentence, verify
+from answer.citations import Verified, best_quote, citing_sentences, verify
 from answer.context import ContextTooSmall, Packed, Packer, Source
 from answer.followup import (
     FollowUp,
@@ -38,11 +36,11 @@ from answer.followup import (
     standalone_query,
 )
 from answer.llm import Completion, LLMClient, LLMError, StreamResult
+from answer.terms import terms as answer_terms
 from answer.tokens import TokenCounter
-from core.errors import InputError
 from core.models import Answer, Citation, Hit, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
 from core.settings import Settings
-from core.text import content_terms, defang_mentions, neutralise, one_line, shorten, strip_mentions
+from core.text import defang_mentions, neutralise, one_line, shorten
 from prompts import Prompts
 from retrieval import Retriever
 
@@ -56,8 +54,6 @@ MAX_SOURCES = 6
 PROMPT_TURNS = 3
 REWRITE_TOKENS = 64
 REWRITE_TIMEOUT = 10.0
-TLDR_TOKENS = 80
-TLDR_ABSTRACT_TOKENS = 700
 
 
 class Engine:
@@ -76,7 +72,6 @@ class Engine:
             log.warning("LLM_MAX_ANSWER_TOKENS too large for LLM_CONTEXT_WINDOW; using %d", self.answer_tokens,
                         extra={"context_window": window, "max_answer_tokens": settings.llm_max_answer_tokens})
         self.packer = Packer(self.prompts, self.counter, window - self.answer_tokens)
-        self._phrase_frequency: PhraseFrequency | None = None
         embed = getattr(retriever, "embed", None)  # test retrievers without a model: extractive uses words
         self._sentence_vectors = extractive.SentenceVectors(embed) if callable(embed) else None
 
@@ -111,24 +106,27 @@ class Engine:
     # --- questions -----------------------------------------------------------------------------------------
 
     async def answer(self, question: str, history: list[Turn] | None = None,
-                     filters: SearchFilters | None = None) -> Answer:
-        async with aclosing(self._run(question, history, filters, stream=False)) as items:
+                     filters: SearchFilters | None = None, *, notice: str | None = None) -> Answer:
+        """The answer to a question already checked by `app.ask.check_question`; `notice` is passed on."""
+        async with aclosing(self._run(question, history, filters, notice, stream=False)) as items:
             async for item in items:
                 if isinstance(item, Answer):
                     return item
         raise AssertionError("the engine produced no answer")
 
     async def stream(self, question: str, history: list[Turn] | None = None,
-                     filters: SearchFilters | None = None) -> AsyncIterator[str | Answer]:
+                     filters: SearchFilters | None = None, *, notice: str | None = None
+                     ) -> AsyncIterator[str | Answer]:
         """Cumulative partial answer texts while the LLM writes, then the final Answer (see module doc)."""
-        async with aclosing(self._run(question, history, filters, stream=self.settings.llm_stream)) as items:
+        async with aclosing(self._run(question, history, filters, notice,
+                                      stream=self.settings.llm_stream)) as items:
             async for item in items:
                 yield item
 
-    async def _run(self, raw_question: str, history: list[Turn] | None, filters: SearchFilters | None,
-                   *, stream: bool) -> AsyncGenerator[str | Answer, None]:
-        run = _Run(time.perf_counter())
-        question, run.notice = prepare_question(raw_question, self.settings.max_question_chars)
+    async def _run(self, question: str, history: list[Turn] | None, filters: SearchFilters | None,
+                   notice: str | None, *, stream: bool) -> AsyncGenerator[str | Answer, None]:
+        run = Run(time.perf_counter())
+        run.notice = notice
         followup = resolve(question, history)
         carried = await self._carried(followup, run)
         query = search_text(question)
@@ -136,7 +134,7 @@ class Engine:
             query = await self._standalone(question, followup, carried, history or [], run)
         started = time.perf_counter()
         result = await asyncio.to_thread(self.retriever.search, query, self.settings.search_default_k, filters)
-        run.retrieval_ms += _ms(started)
+        run.retrieval_ms += elapsed_ms(started)
 
         sources = self._sources(result, followup, carried)
         if not sources:
@@ -183,25 +181,25 @@ class Engine:
             else:
                 completion = await self.llm.complete(packed.messages, self.answer_tokens)
         except LLMError as exc:
-            run.llm_ms += _ms(started)
+            run.llm_ms += elapsed_ms(started)
             yield await self._extractive(question, query, sources, exc.reason, run, focus=focus)
             return
-        run.llm_ms += _ms(started)
+        run.llm_ms += elapsed_ms(started)
         run.add_usage(completion.usage, packed.prompt_tokens, completion.text, self.counter)
         yield await self._grounded(question, query, completion, packed, sources, run, focus)
 
     # --- the pieces ----------------------------------------------------------------------------------------
 
-    async def _carried(self, followup: FollowUp, run: _Run) -> list[Paper]:
+    async def _carried(self, followup: FollowUp, run: Run) -> list[Paper]:
         if not followup.is_followup or not followup.carried:
             return []
         started = time.perf_counter()
         papers = await asyncio.to_thread(self.retriever.get_many, followup.carried)
-        run.retrieval_ms += _ms(started)
+        run.retrieval_ms += elapsed_ms(started)
         return papers
 
     async def _standalone(self, question: str, followup: FollowUp, carried: list[Paper], history: list[Turn],
-                          run: _Run) -> str:
+                          run: Run) -> str:
         titles = {p.id: p.title for p in carried}
         fallback = search_text(standalone_query(question, followup, titles))
         if self.llm is None:
@@ -219,7 +217,7 @@ class Engine:
             log.info("follow-up rewrite failed; using the deterministic one", extra={"reason": exc.reason})
             return fallback
         finally:
-            run.llm_ms += _ms(started)
+            run.llm_ms += elapsed_ms(started)
         run.add_usage(completion.usage, self.counter.count_messages(messages), completion.text, self.counter)
         rewritten = clean_rewrite(completion.text)
         return search_text(rewritten) if rewritten else fallback
@@ -253,7 +251,7 @@ class Engine:
         return kept
 
     async def _grounded(self, question: str, query: str, completion: Completion, packed: Packed,
-                        sources: list[Source], run: _Run, focus: list[Source]) -> Answer:
+                        sources: list[Source], run: Run, focus: list[Source]) -> Answer:
         valid = {s.n: s for s in packed.sources}
         bounded = bound(completion.text, completion.finish_reason, self.answer_chars)
         # Markers count only in what the model wrote, not in instructions it repeated.
@@ -265,35 +263,35 @@ class Engine:
             reason = ECHOED if echoed else CUT_OFF if bounded.cut_off else NO_CITATION
             return await self._extractive(question, query, sources, reason, run, focus=focus)
         run.notice = " ".join(filter(None, [run.notice, bounded.notice])) or None
-        citations = await asyncio.to_thread(self._citations, verified, valid)
-        return self._finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
+        citations = await asyncio.to_thread(self.citations, verified, valid)
+        return self.finish(Answer(question=question, answer=defang_mentions(verified.text), mode="llm",
                                    citations=citations), run)
 
-    def _citations(self, verified: Verified, sources: dict[int, Source], renumbered: bool = True) -> list[Citation]:
+    def citations(self, verified: Verified, sources: dict[int, Source], renumbered: bool = True) -> list[Citation]:
         claims = citing_sentences(verified.text)
         citations = []
         for new, old in enumerate(verified.order, start=1):
             source = sources[old]
             n = new if renumbered else old
             quote = best_quote(claims.get(n, []), source.abstract, source.shown)
-            citations.append(_citation(n, source, quote))
+            citations.append(citation(n, source, quote))
         return citations
 
-    async def _extractive(self, question: str, query: str, sources: list[Source], reason: str, run: _Run,
+    async def _extractive(self, question: str, query: str, sources: list[Source], reason: str, run: Run,
                           focus: list[Source] | None = None) -> Answer:
         # Scoring embeds sentences: off the event loop, so the bot keeps acknowledging other users meanwhile.
         extract = await asyncio.to_thread(extractive.build, question, focus or sources, focus=bool(focus),
                                           query=query, vectors=self._sentence_vectors)
         if not extract.cited:
-            return self._finish(Answer(question=question, mode="extractive", fallback_reason=reason,
+            return self.finish(Answer(question=question, mode="extractive", fallback_reason=reason,
                                        answer=f"The papers found have no abstract text to quote ({reason})."),
                                 run)
-        citations = [_citation(n, source, quote) for n, (source, quote) in enumerate(extract.cited, start=1)]
+        citations = [citation(n, source, quote) for n, (source, quote) in enumerate(extract.cited, start=1)]
         answer = Answer(question=question, answer=extract.text, mode="extractive", fallback_reason=reason,
                         citations=citations)
-        return self._finish(answer, run)
+        return self.finish(answer, run)
 
-    def _abstain(self, question: str, result: SearchResult, run: _Run, filters: SearchFilters | None) -> Answer:
+    def _abstain(self, question: str, result: SearchResult, run: Run, filters: SearchFilters | None) -> Answer:
         nearest = _close_hits(question, result.hits)
         text = "The corpus has no paper about this, so there is nothing to answer from."
         if filters is not None and filters.active:
@@ -306,14 +304,14 @@ class Engine:
             lines = "\n".join(f"- {defang_mentions(one_line(h.title))}"
                               + (f" ({h.date.isoformat()})" if h.date else "") for h in nearest)
             text += f"\nThe closest titles, in case one of them is what you meant:\n{lines}"
-        return self._finish(Answer(question=question, answer=text, mode="abstain", nearest=nearest), run)
+        return self.finish(Answer(question=question, answer=text, mode="abstain", nearest=nearest), run)
 
-    def _finish(self, answer: Answer, run: _Run) -> Answer:
+    def finish(self, answer: Answer, run: Run) -> Answer:
         answer.notice = run.notice
         answer.usage = run.usage
         answer.invalid_citations_removed = run.invalid
         answer.timings_ms = Timings(retrieval=round(run.retrieval_ms, 2), llm=round(run.llm_ms, 2),
-                                    total=round(_ms(run.started), 2))
+                                    total=round(elapsed_ms(run.started), 2))
         log.info("answer", extra={
             "mode": answer.mode, "fallback_reason": answer.fallback_reason, "model": self.settings.llm_model
             if self.llm else None, "question_chars": len(answer.question), "citations": len(answer.citations),
@@ -323,79 +321,7 @@ class Engine:
             "llm_ms": answer.timings_ms.llm, "total_ms": answer.timings_ms.total})
         return answer
 
-    # --- the digest ----------------------------------------------------------------------------------------
-
-    async def overview(self, papers: list[Paper]) -> Answer:
-        """2-3 sentences on the themes of `papers`, citing [n] = the n-th paper given; extractive fallback."""
-        run = _Run(time.perf_counter())
-        label = f"Themes of {len(papers)} papers"
-        sources = [Source(n=i, id=p.id, title=p.title, abstract=p.abstract, date=p.date, urls=tuple(p.urls))
-                   for i, p in enumerate(papers, start=1)]
-        if not sources:
-            return self._finish(Answer(question=label, answer="No papers to summarise.", mode="abstain"), run)
-        reason = NO_LLM
-        if self.llm is not None:
-            started = time.perf_counter()
-            try:
-                packed = self.packer.pack("overview", sources, system=self.prompts.template("system"),
-                                          values={"count": str(len(sources))})
-                completion = await self.llm.complete(packed.messages, self.answer_tokens)
-                run.add_usage(completion.usage, packed.prompt_tokens, completion.text, self.counter)
-                valid = {s.n: s for s in packed.sources}
-                verified = verify(completion.text, valid, renumber=False)
-                run.invalid = verified.removed
-                if verified.order:
-                    run.llm_ms += _ms(started)
-                    citations = sorted(self._citations(verified, valid, renumbered=False), key=lambda c: c.n)
-                    return self._finish(Answer(question=label, answer=defang_mentions(verified.text), mode="llm",
-                                               citations=citations), run)
-                reason = NO_CITATION
-            except LLMError as exc:
-                reason = exc.reason
-            except ContextTooSmall as exc:
-                reason = str(exc)
-            run.llm_ms += _ms(started)
-        text, cited = extractive_overview(sources, await self._corpus_phrases())
-        by_n = {s.n: s for s in sources}
-        citations = [_citation(n, by_n[n], key_sentence(by_n[n].abstract)) for n in cited]
-        return self._finish(Answer(question=label, answer=defang_mentions(text), mode="extractive",
-                                   fallback_reason=reason, citations=citations), run)
-
-    async def tldr(self, paper: Paper) -> str:
-        """One line for the digest: the LLM's, if every word of it is backed by the abstract, else the
-        abstract's key sentence. Never raises."""
-        if self.llm is not None and paper.abstract.strip():
-            abstract = self.counter.truncate(paper.abstract, TLDR_ABSTRACT_TOKENS)
-            prompt = self.prompts.render("tldr", title=neutralise(one_line(paper.title)),
-                                         abstract=neutralise(abstract))
-            try:
-                completion = await self.llm.complete([{"role": "user", "content": prompt}], TLDR_TOKENS)
-            except LLMError as exc:
-                log.info("tldr fell back to the key sentence", extra={"paper": paper.id, "reason": exc.reason})
-            else:
-                line = clean_tldr(completion.text)
-                if tldr_supported(line, paper.title, paper.abstract):
-                    return defang_mentions(line)
-                log.info("tldr not supported by the abstract; using the key sentence", extra={"paper": paper.id})
-        return defang_mentions(key_line(paper.title, paper.abstract))
-
-
-    async def _corpus_phrases(self) -> PhraseFrequency | None:
-        """Phrase frequencies over the whole corpus, computed once (a theme must be rarer than everyday
-        vocabulary); None if the corpus cannot be listed, and the digest's own papers are used instead."""
-        if self._phrase_frequency is None:
-            try:
-                papers = await asyncio.to_thread(self.retriever.papers)
-            except Exception as exc:  # the overview must not fail because the listing did
-                log.warning("corpus listing failed; themes from the digest's papers only",
-                            extra={"error": str(exc)})
-                return None
-            self._phrase_frequency = await asyncio.to_thread(
-                PhraseFrequency, [f"{p.title} {p.abstract}" for p in papers])
-        return self._phrase_frequency
-
-
-class _Run:
+class Run:
     """What one answer accumulates on its way: timings, usage, notices."""
 
     def __init__(self, started: float) -> None:
@@ -414,49 +340,22 @@ class _Run:
                            completion_tokens=self.usage.completion_tokens + usage.completion_tokens)
 
 
-def _ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _citation(n: int, source: Source, quote: str) -> Citation:
+def citation(n: int, source: Source, quote: str) -> Citation:
     return Citation(n=n, id=source.id, title=source.title, quote=quote, urls=list(source.urls), date=source.date)
 
 
 def _close_hits(question: str, hits: list[Hit], limit: int = 3) -> list[Hit]:
     """Hits sharing at least half of the question's content words: worth offering as "did you mean"."""
-    terms = set(content_terms(question))
-    if not terms:
+    wanted = set(answer_terms(question))
+    if not wanted:
         return []
-    need = max(1, math.ceil(len(terms) / 2))
-    close = [h for h in hits if len(terms & set(content_terms(f"{h.title} {h.abstract}"))) >= need]
+    need = max(1, math.ceil(len(wanted) / 2))
+    close = [h for h in hits if len(wanted & set(answer_terms(f"{h.title} {h.abstract}"))) >= need]
     return close[:limit]
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def prepare_question(raw: str | None, max_chars: int) -> tuple[str, str | None]:
-    """The question as the engine uses it, and a notice for the user if it was shortened.
-
-    Mentions are removed (they name nobody in the corpus and must not be echoed), control characters
-    dropped, whitespace collapsed; over `max_chars` it is cut at a word boundary.
-    """
-    if raw is None or not raw.strip():
-        raise InputError("Ask a question: the message was empty.")
-    text = _CONTROL.sub(" ", raw).strip()
-    notice = None
-    if len(text) > max_chars:
-        cut = text[:max_chars]
-        cut = cut.rsplit(None, 1)[0] if " " in cut[max_chars // 2:] else cut
-        notice = (f"Your question was {len(text):,} characters long; only the first {len(cut):,} were used "
-                  f"(the limit is {max_chars:,}).")
-        text = cut
-    text = re.sub(r"[ \t]+", " ", strip_mentions(text))
-    text = re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
-    if not any(ch.isalnum() for ch in text):
-        raise InputError("There is nothing to search for in that question: ask it in words, for example "
-                         "\"Which papers are about mixture of experts?\"")
-    return text, notice
 
 
 def search_text(question: str) -> str:

@@ -27,6 +27,7 @@ from answer.citations import MARKER, citing_sentences
 from answer.engine import Engine
 from core.models import Answer, Paper
 from core.sentences import sentences
+from core.stats import percentile
 from core.text import short_title
 from retrieval import Retriever
 from retrieval.corpus import normalize_title
@@ -223,8 +224,8 @@ class AnswerEvaluator:
         m.abstained_out_of_scope = _ratio(t.abstained_out, m.out_of_scope)
         m.false_abstains = _ratio(t.abstained_in, t.in_scope)
         if t.latencies:
-            m.latency_p50_ms = round(float(np.percentile(t.latencies, 50)), 1)
-            m.latency_p95_ms = round(float(np.percentile(t.latencies, 95)), 1)
+            m.latency_p50_ms = round(percentile(t.latencies, 50), 1)
+            m.latency_p95_ms = round(percentile(t.latencies, 95), 1)
         return m
 
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from answer.context import Source
 from core.sentences import is_complete, sentence_spans, states_contribution, states_result
-from core.text import TermWeights, content_terms, defang_mentions, join_names, short_title, shorten
+from answer.terms import terms
+from core.text import DocumentFrequency, defang_mentions, join_names, short_title, shorten
 
 MAX_PAPERS = 3
 MAX_POINTS = 4
@@ -93,10 +94,10 @@ class SentenceVectors:
 
 def _lexical(query: str, per_source: list[list[str]]) -> list[np.ndarray]:
     """Shared weighted words, scaled to [0, 1] like a cosine, for retrievers without an embedding model."""
-    terms = [[content_terms(sentence) for sentence in sentences] for sentences in per_source]
-    weights = TermWeights(t for source_terms in terms for t in source_terms)
-    wanted = set(content_terms(query))
-    raw = [np.array([weights.overlap(wanted, t) for t in source_terms]) for source_terms in terms]
+    sentence_terms = [[terms(sentence) for sentence in sentences] for sentences in per_source]
+    weights = DocumentFrequency(t for source_terms in sentence_terms for t in source_terms)
+    wanted = set(terms(query))
+    raw = [np.array([weights.overlap(wanted, t) for t in source_terms]) for source_terms in sentence_terms]
     top = max((float(r.max()) for r in raw if len(r)), default=0.0) or 1.0
     return [r / top for r in raw]
 

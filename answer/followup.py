@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from answer.citations import MARKER, parse_marker
-from core.models import Answer, Turn
-from core.text import content_terms, neutralise, one_line, shorten
+from answer.terms import terms
+from core.models import Turn
+from core.text import neutralise, one_line, shorten
 
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
@@ -54,12 +55,6 @@ class FollowUp:
     @property
     def referenced_ids(self) -> list[str]:
         return [self.carried[n - 1] for n in self.referenced]
-
-
-def turn_from_answer(answer: Answer) -> Turn:
-    """The Turn to keep in conversation memory after `answer` (cited ids in the order of their numbers)."""
-    return Turn(question=answer.question, answer=answer.answer,
-                cited_ids=[c.id for c in sorted(answer.citations, key=lambda c: c.n)])
 
 
 def resolve(question: str, history: list[Turn] | None) -> FollowUp:
@@ -117,7 +112,7 @@ def _sounds_like_followup(question: str) -> bool:
     """"What dataset did they use?" leans on the conversation; "papers about X" stands alone."""
     if _OPENER.search(question):
         return True
-    return bool(_ANAPHORA.search(question)) and len(content_terms(question)) <= 4
+    return bool(_ANAPHORA.search(question)) and len(terms(question)) <= 4
 
 
 def standalone_query(question: str, followup: FollowUp, titles: dict[str, str]) -> str:
@@ -161,6 +156,6 @@ def clean_rewrite(text: str) -> str | None:
     """The LLM's standalone query, if it is one: a single short line, not a refusal or an answer."""
     line = next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^(?:standalone\s+)?(?:search\s+)?query\s*:\s*", "", line, flags=re.I).strip().strip("\"'`“”")
-    if not (3 <= len(line) <= 300) or MARKER.search(line) or not content_terms(line):
+    if not (3 <= len(line) <= 300) or MARKER.search(line) or not terms(line):
         return None
     return line

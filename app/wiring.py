@@ -1,40 +1,70 @@
 """The application object shared by the Discord bot, the console and the CLI.
 
-It owns the long-lived pieces (retriever with its loaded model, answer engine, state database) and builds
-each on first use, so a command that needs only one of them never pays for the others.
+It owns the long-lived pieces (retriever with its loaded model, answer engine, state database). Each can be
+given to the constructor (tests share one loaded index, a fake engine); a part not given is built on first
+use, so a command that needs only one of them never pays for the others.
 """
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from answer.digest_brief import DigestWriter
     from answer.engine import Engine
     from retrieval import Retriever
     from storage import Database
 
 
 class App:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, retriever: Retriever | None = None, engine: Engine | None = None,
+                 db: Database | None = None) -> None:
         self.settings = settings
+        self._retriever = retriever
+        self._engine = engine
+        self._db = db
+        self._digest_writer: DigestWriter | None = None
 
-    @cached_property
+    @property
     def retriever(self) -> Retriever:
-        from retrieval import Retriever
+        if self._retriever is None:
+            from retrieval import Retriever
 
-        return Retriever.open(self.settings)
+            self._retriever = Retriever.open(self.settings)
+        return self._retriever
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        from answer.engine import Engine
+        if self._engine is None:
+            from answer.engine import Engine
 
-        return Engine(self.settings, self.retriever)
+            self._engine = Engine(self.settings, self.retriever)
+        return self._engine
 
-    @cached_property
+    @property
+    def digest_writer(self) -> DigestWriter:
+        """The digest's overview and TL;DRs, on the engine's LLM."""
+        if self._digest_writer is None:
+            from answer.digest_brief import DigestWriter
+
+            self._digest_writer = DigestWriter(self.engine)
+        return self._digest_writer
+
+    @property
     def db(self) -> Database:
-        from storage import open_database
+        if self._db is None:
+            from storage import open_database
 
-        return open_database(self.settings.state_db)
+            self._db = open_database(self.settings.state_db)
+        return self._db
+
+    async def close_engine(self) -> None:
+        """Close the engine's LLM client, if an engine was built (closing must not build one)."""
+        if self._engine is not None:
+            await self._engine.aclose()
+
+    def close_db(self) -> None:
+        if self._db is not None:
+            self._db.close()

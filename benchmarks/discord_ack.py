@@ -38,6 +38,7 @@ from support.openai_server import FakeOpenAI, Reply, default_reply  # noqa: E402
 from app.wiring import App  # noqa: E402
 from bot import create_bot  # noqa: E402
 from core.settings import BUNDLED_CORPUS, Settings  # noqa: E402
+from core.stats import percentile  # noqa: E402
 from paperbot.cli.run_cmd import settle_memory  # noqa: E402
 
 QUESTIONS = [
@@ -48,11 +49,6 @@ QUESTIONS = [
     "How do ranking models improve text generation?",
 ]
 PYTEST_INDEX = ROOT / ".pytest_cache" / "d" / "paperbot-bundled-index" / "index"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def prepare_data_dir(tmp: Path, index: Path | None) -> Path:
@@ -133,22 +129,21 @@ async def run(args: argparse.Namespace, data_dir: Path, server: FakeOpenAI) -> i
                 return 1
         acks = [s * 1000 for s in bot.ack_latencies]
         engine_max = app.engine.llm_max_in_flight
-    if "engine" in vars(app):
-        await app.engine.aclose()
-    app.db.close()
+    await app.close_engine()
+    app.close_db()
 
     totals = list(answered.values())
     print(f"PaperBot /ask acknowledgement under load (simcord; {args.users} users at once; "
           f"LLM answers take {args.llm_delay:g} s; cap {args.cap} concurrent LLM calls)")
-    print(f"  acknowledgement: p50 {percentile(acks, 0.5):.2f} ms, p99 {percentile(acks, 0.99):.2f} ms, "
+    print(f"  acknowledgement: p50 {percentile(acks, 50):.2f} ms, p99 {percentile(acks, 99):.2f} ms, "
           f"max {max(acks):.2f} ms, mean {statistics.fmean(acks):.2f} ms over {len(acks)} interactions "
           f"(Discord's limit: 3000 ms)")
     print(f"  answered: {len(answered)}/{args.users} users, in {waves} waves "
           f"({refused_first} told to retry in the first)")
     print(f"  LLM concurrency: max {server.max_concurrent} requests at the server, "
           f"{engine_max} in the engine (cap {args.cap})")
-    print(f"  time to an answer: p50 {percentile(totals, 0.5):.1f} s, max {max(totals):.1f} s")
-    ok = len(answered) == args.users and server.max_concurrent <= args.cap and percentile(acks, 0.99) <= 100
+    print(f"  time to an answer: p50 {percentile(totals, 50):.1f} s, max {max(totals):.1f} s")
+    ok = len(answered) == args.users and server.max_concurrent <= args.cap and percentile(acks, 99) <= 100
     print("  result:", "OK (p99 <= 100 ms, all answered, cap respected)" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
+from app import ask
+from app.ask import Question
 from bot.formatting import Outgoing
 from bot.limits import EditThrottle
 from bot.render import answer_messages, partial_message
@@ -76,15 +78,13 @@ class ChannelSurface:
             self.sent += await send_messages(self.channel, rest, view=view, reference=reference)
 
 
-async def produce_answer(bot: PaperBotCore, question: str, surface: Surface, *,
+async def produce_answer(bot: PaperBotCore, question: Question, surface: Surface, *,
                          history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
-    """Run the engine; while an LLM streams, show the text so far at most once a second."""
-    engine = bot.app.engine
-    settings = bot.settings
-    if not (settings.llm_configured and settings.llm_stream):
-        return await engine.answer(question, history=history, filters=filters)
+    """Run the /ask use case; while an LLM streams, show the text so far at most once a second."""
+    if not ask.streams(bot.app):
+        return await ask.answer(bot.app, question, history, filters)
     throttle = EditThrottle(STREAM_EDIT_INTERVAL)
-    stream = engine.stream(question, history=history, filters=filters)
+    stream = ask.stream(bot.app, question, history, filters)
     showing = True
     try:
         while True:
@@ -96,7 +96,7 @@ async def produce_answer(bot: PaperBotCore, question: str, surface: Surface, *,
                 return item
             if showing and item.strip() and throttle.ready():
                 try:
-                    await surface.partial(partial_message(question, item, embeds=surface.embeds))
+                    await surface.partial(partial_message(question.text, item, embeds=surface.embeds))
                 except discord.HTTPException as exc:
                     # Progress is a nicety: the final answer is still attempted.
                     showing = False
@@ -108,7 +108,7 @@ async def produce_answer(bot: PaperBotCore, question: str, surface: Surface, *,
     raise RuntimeError("the answer engine's stream ended without a final answer")
 
 
-async def answer_and_deliver(bot: PaperBotCore, question: str, surface: Surface, *, source: SurfaceName,
+async def answer_and_deliver(bot: PaperBotCore, question: Question, surface: Surface, *, source: SurfaceName,
                              user_id: int | None, guild_id: int | None, channel_id: int | None,
                              history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
     """The whole answer path: engine, record (so buttons keep working), render within limits, send."""

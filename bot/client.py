@@ -174,8 +174,7 @@ class PaperBotCore(_Base):
 
     async def close(self) -> None:
         await super().close()
-        if "engine" in vars(self.app):  # built on first use; closing must not build it
-            await self.app.engine.aclose()
+        await self.app.close_engine()
 
 
 def _retry_text(seconds: float) -> str:

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 
 import discord
 
-from app.commands import HELP, AboutInfo, PaperDetails, SimilarResult, mode_line
+from app.about import AboutInfo
+from app.ask import mode_line
+from app.help import HELP
+from app.papers import PaperDetails, SimilarResult
 from bot.formatting import (
     CONTENT_LIMIT,
     EMBED_DESCRIPTION_LIMIT,

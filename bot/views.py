@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 import discord
 
-from app.commands import more_like, search
+from app.papers import more_like
+from app.search import search
 from bot.client import PaperBotCore, bot_of
 from bot.errors import report_interaction_error
 from bot.formatting import NO_MENTIONS, Outgoing

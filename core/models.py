@@ -141,6 +141,11 @@ class Answer(BaseModel):
     nearest: list[Hit] = Field(default_factory=list, description="closest titles when abstaining")
     invalid_citations_removed: int = 0
 
+    def as_turn(self) -> Turn:
+        """The Turn to keep in conversation memory (cited ids in the order of their numbers)."""
+        return Turn(question=self.question, answer=self.answer,
+                    cited_ids=[c.id for c in sorted(self.citations, key=lambda c: c.n)])
+
 
 class Turn(BaseModel):
     """One earlier exchange of a conversation, as follow-ups need it."""

@@ -1,55 +1,84 @@
-"""Plain-text helpers shared by the engine's parts: content words, and making text safe to embed.
+"""Plain-text helpers every layer shares: words, stopwords, stems, idf, truncation, and text made safe.
 
-Sentence splitting lives in `core.sentences`, which retrieval needs too.
+One word splitter, one stopword list and one stemmer serve BM25, extractive answers, digest themes and
+/similar reasons; a use that must ignore more words declares them next to that use. Sentence spans live in
+`core.sentences`.
 """
 
 from __future__ import annotations
 
-import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import TypeVar, cast
 
-_STOPWORDS_WORDS = """
-a about above after again against all also am an and any are aren as at be because been before being below
-between both but by can cannot could did do does doing down during each few for from further had has have
-having he her here hers herself him himself his how i if in into is isn it its itself just let me more most
-my myself no nor not of off on once only or other ought our ours ourselves out over own same she should so
-some such than that the their theirs them themselves then there these they this those through to too under
-until up very was we were what when where which while who whom why will with would you your yours yourself
-yourselves paper papers work works study studies approach approaches method methods propose proposed
-proposes present presents introduce introduces introduced show shows shown use used uses using via based new
-novel results result also well however existing recent recently several many various one two three first
-second third show tell find finds give gives known question questions answer compare between whether does
-did which what any corpus abstract abstracts article articles like get got make makes made
+import numpy as np
+import Stemmer
+
+_Frequency = TypeVar("_Frequency", float, np.ndarray)
+
+# The base list: Lucene's English stopwords (the ones bm25s ships) plus question scaffolding, since in
+# "which papers are about X?" only X carries the topic. BM25 uses exactly these; a use that needs more
+# (answers, /similar) adds its own words where it is used.
+_STOPWORD_TEXT = """
+a an and are as at be but by for if in into is it no not of on or such that the their then there these
+they this to was will with
+paper papers work works study studies approach approaches method methods propose proposed using use used
+show shows how what which does do can about any find me tell explain i you we our
 """
-_STOPWORDS = frozenset(_STOPWORDS_WORDS.split())
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-_WORD = re.compile(r"[^\W_](?:[\w'-]*[^\W_])?", re.UNICODE)
-_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied", "ers", "er", "ed", "es", "s", "ly")
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Naïve" -> "naive"), curly apostrophes made straight."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("’", "'"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+
+
+def words(text: str) -> list[str]:
+    """The words of `text`, folded: runs of letters and digits, keeping an inner apostrophe ("model's").
+
+    Hyphens and other punctuation split ("retrieval-augmented" is two words), so a hyphenated query matches
+    the spaced form and the other way round.
+    """
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
 
 
 @lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+    """The Snowball (Porter 2) English stem: "alignment" and "aligning" both become "align"."""
+    return str(_stemmer().stemWord(word))
 
 
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+def stems(found: Iterable[str]) -> list[str]:
+    return list(_stemmer().stemWords(list(found)))
 
 
-def content_terms(text: str) -> list[str]:
-    """Stemmed words that carry meaning (no stopwords, no one-letter tokens)."""
-    return [stem(w) for w in words(text) if w not in _STOPWORDS and (len(w) > 1 or w.isdigit())]
+def content_terms(text: str, stopwords: frozenset[str] = STOPWORDS, *, min_length: int = 1) -> list[str]:
+    """Stemmed words that carry meaning: no stopwords, none shorter than `min_length` unless a number."""
+    return stems(w for w in words(text) if w not in stopwords and (len(w) >= min_length or w.isdigit()))
 
 
-class TermWeights:
-    """Inverse document frequency over a small pool of texts (the candidate sentences of one answer)."""
+def idf(df: _Frequency, n: float) -> _Frequency:
+    """Inverse document frequency of a term found in `df` of `n` texts, as BM25 (Lucene) defines it.
+
+    log((n + 1) / (df + 0.5)): close to log(n / df), never negative, defined for unseen terms. `df` may be
+    a numpy array (BM25 weighs its whole vocabulary at once).
+    """
+    return cast(_Frequency, np.log1p((n - df + 0.5) / (df + 0.5)))
+
+
+class DocumentFrequency:
+    """In how many texts of a pool each term occurs, and the `idf` that gives."""
 
     def __init__(self, texts: Iterable[Iterable[str]]) -> None:
         self.df: Counter[str] = Counter()
@@ -58,11 +87,16 @@ class TermWeights:
             self.n += 1
             self.df.update(set(terms))
 
-    def weight(self, term: str) -> float:
-        return math.log(1 + (self.n + 1) / (self.df.get(term, 0) + 0.5))
+    def idf(self, term: str) -> float:
+        return idf(self.df.get(term, 0), self.n)
+
+    def share(self, term: str) -> float:
+        """The fraction of the texts that contain `term`."""
+        return self.df.get(term, 0) / self.n if self.n else 0.0
 
     def overlap(self, query: set[str], terms: Iterable[str]) -> float:
-        return sum(self.weight(t) for t in set(terms) & query)
+        """The idf mass of the query terms found in `terms`."""
+        return sum(self.idf(t) for t in set(terms) & query)
 
 
 # --- making text safe -------------------------------------------------------------------------------------
@@ -96,13 +130,25 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def shorten(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary with an ellipsis."""
-    text = one_line(text)
+def clip(text: str, limit: int, ellipsis: str = "…") -> str:
+    """At most `limit` characters: cut at a word boundary when one is near, the cut marked with `ellipsis`.
+
+    Line breaks are kept (an embed's lines stay lines); `shorten` is the one-line form. A trailing backslash
+    would escape the ellipsis in Discord markdown, so an unfinished escape is dropped with the rest.
+    """
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:-–—")
-    return cut + "…"
+    room = max(limit - len(ellipsis), 0)
+    head = text[:room]
+    space = head.rfind(" ")
+    if space >= room * 0.6:
+        head = head[:space]
+    return head.rstrip().rstrip(",;:-–—\\").rstrip() + ellipsis
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut at a word boundary with an ellipsis."""
+    return clip(one_line(text), limit)
 
 
 def short_title(title: str, limit: int = 60) -> str:

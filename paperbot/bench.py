@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 
 from core.models import Paper, SearchFilters
 from core.settings import BUNDLED_CORPUS, DEV_QUESTIONS, Settings
+from core.stats import percentile
 
 Say = Callable[[str], None]
 
@@ -68,9 +69,8 @@ class Report(BaseModel):
 
 
 def _latency(samples: list[float]) -> Latency:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return Latency(p50_ms=round(statistics.median(ordered) * 1000, 2), p95_ms=round(p95 * 1000, 2), n=len(ordered))
+    return Latency(p50_ms=round(statistics.median(samples) * 1000, 2),
+                   p95_ms=round(percentile(samples, 95) * 1000, 2), n=len(samples))
 
 
 def _disk(path: Path) -> int:

@@ -19,7 +19,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from app import commands as shared
+from app import ask, papers, search
+from app.about import about
+from app.help import HELP
+from core.dates import SINCE_HELP
 from core.errors import IndexMissingError, InputError, PaperBotError
 from core.models import Answer, Hit, SearchFilters, Turn
 from core.settings import BUNDLED_CORPUS, Settings
@@ -119,23 +122,21 @@ class ChatSession:
     # -- commands ---------------------------------------------------------------------------------------
 
     def _ask(self, question: str, *, remember: bool, since: str | None = None) -> None:
-        filters = shared.filters_since(since)
+        asked = ask.question(self.app, question)
+        filters = search.filters_since(since)
         history = list(self.history) if remember else None
-        answer = self.runner.run(self._produce(question, history, filters))
+        answer = self.runner.run(self._produce(asked, history, filters))
         self._print_answer(answer)
         if remember:
-            self.history.append(Turn(question=question, answer=answer.answer,
-                                     cited_ids=[c.id for c in answer.citations]))
+            self.history.append(answer.as_turn())
             del self.history[:-max(self.app.settings.conversation_turns, 1)]
 
-    async def _produce(self, question: str, history: list[Turn] | None,
+    async def _produce(self, asked: ask.Question, history: list[Turn] | None,
                        filters: SearchFilters | None) -> Answer:
-        engine = self.app.engine
-        settings = self.app.settings
-        if not (self.interactive and settings.llm_configured and settings.llm_stream):
-            return await engine.answer(question, history=history, filters=filters)
+        if not (self.interactive and ask.streams(self.app)):
+            return await ask.answer(self.app, asked, history, filters)
         with Live(Text("…", style="dim"), console=self.out, transient=True, refresh_per_second=8) as live:
-            async for item in engine.stream(question, history=history, filters=filters):
+            async for item in ask.stream(self.app, asked, history, filters):
                 if isinstance(item, Answer):
                     return item
                 live.update(Text(item))
@@ -152,14 +153,14 @@ class ChatSession:
                                              (f" · {c.date.isoformat()}" if c.date else "", "dim")))
                 if c.urls:
                     self.out.print(Text(f"    {c.urls[0]}", style="dim"))
-        self.out.print(Text(shared.mode_line(answer, self.app.settings.llm_model), style="dim"))
+        self.out.print(Text(ask.mode_line(answer, self.app.settings.llm_model), style="dim"))
 
     def _print_hits(self, hits: Sequence[Hit], *, numbered: bool = True) -> None:
         for index, hit in enumerate(hits, 1):
             self.out.print(_hit_text(f"{index:>2}. " if numbered else " • ", hit))
 
     def _search(self, query: str, since: str | None) -> None:
-        result = shared.search(self.app, query, since, k=self.app.settings.search_default_k)
+        result = search.search(self.app, query, since, k=self.app.settings.search_default_k)
         if result.notice:
             self._note(result.notice)
         if not result.hits:
@@ -170,7 +171,7 @@ class ChatSession:
         self._print_hits(result.hits)
 
     def _paper(self, title: str) -> None:
-        details = shared.paper_details(self.app, title)
+        details = papers.paper_details(self.app, title)
         paper = details.paper
         self.out.print(Text(paper.title, style="bold"))
         self.out.print(Text("Listed " + (", ".join(d.isoformat() for d in paper.dates) or "unknown"), style="dim"))
@@ -182,7 +183,7 @@ class ChatSession:
             self._print_hits(details.similar, numbered=False)
 
     def _similar(self, title: str) -> None:
-        result = shared.similar(self.app, title)
+        result = papers.similar(self.app, title)
         self.out.print(Text(f"Similar to: {result.paper.title}", style="bold"))
         if not result.items:
             self._note("No other paper in the corpus is close.")
@@ -191,7 +192,7 @@ class ChatSession:
             self.out.print(Text(f"    ↳ {item.reason}", style="dim"))
 
     def _about(self) -> None:
-        info = shared.about(self.app)
+        info = about(self.app)
         rows = [("Version", info.version)]
         if info.index_problem:
             rows.append(("Corpus", info.index_problem))
@@ -203,12 +204,12 @@ class ChatSession:
             self.out.print(Text.assemble((f"{key}: ", "bold"), str(value)))
 
     def _help(self) -> None:
-        for entry in shared.HELP:
+        for entry in HELP:
             self.out.print(Text.assemble((f"{entry.usage:<34}", "bold"), entry.description))
         for usage, description in (("any other text", "a question; follow-ups remember the last turns"),
                                    ("reset", "forget the conversation"), ("quit", "leave")):
             self.out.print(Text.assemble((f"{usage:<34}", "bold"), description))
-        self._note(f"since: {shared.SINCE_HELP} (as --since 7d or since:7d)")
+        self._note(f"since: {SINCE_HELP} (as --since 7d or since:7d)")
 
     def _note(self, text: str) -> None:
         self.out.print(Text(text, style="dim"))
@@ -261,13 +262,12 @@ def run_console(app: App, *, stdin: TextIO | None = None, out: Console | None = 
         except KeyboardInterrupt:
             out.print()
         finally:
-            if "engine" in vars(app):
-                runner.run(app.engine.aclose())
+            runner.run(app.close_engine())
     return 1 if session.failures and not interactive else 0
 
 
 def _banner(app: App, out: Console) -> None:
-    info = shared.about(app)
+    info = about(app)
     corpus = info.index_problem or f"{info.papers} papers"
     mode = f"LLM {info.llm}" if info.llm_configured else "extractive answers (no LLM configured)"
     out.print(Text(f"PaperBot console · {corpus} · {mode}", style="bold"))

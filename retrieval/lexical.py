@@ -16,36 +16,21 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import Stemmer
 
-from retrieval.stopwords import STOPWORDS
+from core.text import content_terms, idf
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 K1, B = 1.2, 0.75
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-def words(text: str) -> list[str]:
-    """Stemmed content words."""
-    found = [w for w in _WORD.findall(text.lower().replace("’", "'")) if w not in STOPWORDS]
-    return list(_stemmer().stemWords(found))
-
-
 def tokenize(text: str) -> list[str]:
-    """Stemmed content words, then adjacent pairs ("data_select")."""
-    stems = words(text)
+    """Stemmed content words (`core.text`'s base stopwords dropped), then adjacent pairs ("data_select")."""
+    stems = content_terms(text)
     return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
 
 
@@ -92,9 +77,9 @@ class LexicalIndex:
         doc_len = np.frombuffer(lengths, dtype=np.int32).astype(np.float32)
         doc_rows = np.repeat(np.arange(n_docs, dtype=np.int32), np.frombuffer(unique, dtype=np.int32))
         df = np.bincount(term_ids, minlength=len(vocab)).astype(np.float32)
-        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5))
+        weights_idf = idf(df, n_docs)
         norm = K1 * (1 - B + B * doc_len / max(float(doc_len.mean()), 1.0))
-        weight = idf[term_ids] * tf_arr * (K1 + 1) / (tf_arr + norm[doc_rows])
+        weight = weights_idf[term_ids] * tf_arr * (K1 + 1) / (tf_arr + norm[doc_rows])
         # Order postings by term hash without materialising a 64-bit key per posting (100M+ at scale).
         hashes = np.fromiter((term_hash(t) for t in vocab), dtype=np.int64, count=len(vocab))
         by_hash = np.argsort(hashes)
@@ -131,7 +116,7 @@ class LexicalIndex:
 
     def coverage(self, query: str) -> float:
         """Share of the query's content words that occur somewhere in the corpus."""
-        stems = words(query)
+        stems = content_terms(query)
         return len(self._slots(stems)) / len(set(stems)) if stems else 0.0
 
     def scores(self, query: str) -> np.ndarray:

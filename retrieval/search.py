@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 from pydantic import BaseModel
 
-from core.errors import IndexMissingError, InputError
+from core.errors import IndexMissingError
 from core.models import Hit, Paper, SearchFilters, SearchResult
 from core.settings import Settings
 from retrieval.acronyms import Glossary
@@ -127,16 +127,7 @@ class Retriever:
         return cls(settings, catalog, store, embedder)
 
     # -- search ------------------------------------------------------------------------------------------
-    def _clean(self, query: str) -> tuple[str, str | None]:
-        text = " ".join(query.split())
-        if not text:
-            raise InputError("the query is empty: type a few words about the papers you are looking for")
-        limit = self.settings.max_question_chars
-        if len(text) > limit:
-            cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
-            return cut, f"the query was {len(text):,} characters; only the first {len(cut):,} were used"
-        return text, None
-
+    # Queries arrive checked (`app.search`, `app.ask`): the retriever searches what it is given.
     @staticmethod
     def _allowed(side: _Side, filters: SearchFilters | None) -> np.ndarray | None:
         if filters is None or not filters.active:
@@ -187,17 +178,16 @@ class Retriever:
     def search_many(self, queries: Sequence[str], k: int = 10,
                     filters: SearchFilters | None = None) -> list[SearchResult]:
         side = self._current()
-        cleaned = [self._clean(q) for q in queries]
-        searched = [side.glossary.expand(text) for text, _ in cleaned]
+        searched = [side.glossary.expand(text) for text in queries]
         vectors = self._embedder.embed(searched)
-        return [self._search_vector(side, text, wording, vector, k, filters, notice)
-                for (text, notice), wording, vector in zip(cleaned, searched, vectors, strict=True)]
+        return [self._search_vector(side, text, wording, vector, k, filters)
+                for text, wording, vector in zip(queries, searched, vectors, strict=True)]
 
     def rankings(self, query: str, filters: SearchFilters | None = None
                  ) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The dense and BM25 rankings before fusion (for `paperbot eval` ablations)."""
         side = self._current()
-        wording = side.glossary.expand(self._clean(query)[0])
+        wording = side.glossary.expand(query)
         allowed = self._allowed(side, filters)
         vector = self._embedder.embed([wording])[0]
         return self._dense(side, vector, allowed), self._lexical_top(side, wording, allowed)[0]
@@ -219,7 +209,7 @@ class Retriever:
         return dict(zip(pool, fused.tolist(), strict=True))
 
     def _search_vector(self, side: _Side, text: str, wording: str, vector: np.ndarray, k: int,
-                       filters: SearchFilters | None, notice: str | None) -> SearchResult:
+                       filters: SearchFilters | None) -> SearchResult:
         """`wording` is `text` with its acronyms spelled out; `vector` embeds it."""
         allowed = self._allowed(side, filters)
         dense = self._dense(side, vector, allowed)
@@ -232,7 +222,7 @@ class Retriever:
         papers = {p.id: p for p in self.get_many(order)}
         hits = [Hit(id=pid, title=papers[pid].title, score=round(fused[pid], 6), date=papers[pid].date,
                     abstract=papers[pid].abstract, urls=papers[pid].urls) for pid in order if pid in papers]
-        return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits, notice=notice)
+        return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits)
 
     # -- lookups -----------------------------------------------------------------------------------------
     def get(self, paper_id: str) -> Paper | None:
@@ -293,6 +283,7 @@ class Retriever:
                 for pid, s in neighbours if pid in papers]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of `texts` by the index's embedding model (answer evaluation compares sentences)."""
         return self._embedder.embed(list(texts))
 
     def stats(self) -> IndexStats:

@@ -72,11 +72,9 @@ def own_index(tmp_path: Path, index_dir: Path) -> Path:
 
 @pytest.fixture
 def app(settings: Settings, retriever: Retriever) -> Iterator[App]:
-    application = App(settings)
-    application.__dict__["retriever"] = retriever  # share the loaded index instead of reopening it
+    application = App(settings, retriever=retriever)  # share the loaded index instead of reopening it
     yield application
-    if "db" in application.__dict__:
-        application.db.close()
+    application.close_db()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The digest's texts from the engine: the themed overview and one-line TL;DRs, with and without an LLM."""
+"""The digest's texts from the digest writer: the themed overview and one-line TL;DRs, with and without an LLM."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from support.openai_server import FakeOpenAI, Reply
 from support.static_retriever import PAPERS, StaticRetriever, paper
 
+from answer.digest_brief import DigestWriter
 from answer.engine import NO_CITATION, NO_LLM, Engine
 from core.settings import Settings
 
@@ -17,13 +18,13 @@ from core.settings import Settings
 async def make_engine(tmp_path: Path):
     made: list[Engine] = []
 
-    def make(server: FakeOpenAI | None = None, **overrides: Any) -> Engine:
+    def make(server: FakeOpenAI | None = None, **overrides: Any) -> DigestWriter:
         values: dict[str, Any] = {"data_dir": tmp_path, "llm_timeout_seconds": 1.0, "llm_retries": 1}
         if server is not None:
             values["openai_base_url"] = server.base_url
         engine = Engine(Settings(_env_file=None, **{**values, **overrides}), StaticRetriever(PAPERS))
         made.append(engine)
-        return engine
+        return DigestWriter(engine)
 
     yield make
     for engine in made:

@@ -16,8 +16,9 @@ from support.openai_server import FakeOpenAI, Reply, message_text, refused_base_
 from support.static_retriever import PAPERS, StaticRetriever, paper
 
 from answer.engine import NO_CITATION, NO_LLM, Engine
-from answer.followup import turn_from_answer
-from app.commands import mode_line
+from app import ask
+from app.ask import mode_line
+from app.wiring import App
 from core.errors import ConfigError, InputError
 from core.models import Answer, SearchFilters
 from core.settings import Settings
@@ -366,7 +367,7 @@ async def test_followup_carries_the_papers_cited_before(openai_server: FakeOpenA
     openai_server.script(Reply("DeAL alignment objectives harmlessness helpfulness"),
                          Reply("It targets harmlessness and helpfulness [2]."))
     second = await engine.answer("What objectives did the second one align to?",
-                                 history=[turn_from_answer(first)])
+                                 history=[first.as_turn()])
 
     rewrite, answer_request = openai_server.chat_requests[1:]
     assert "What objectives did the second one align to?" in message_text(rewrite)
@@ -386,12 +387,12 @@ async def test_followup_without_llm_resolves_references(engines) -> None:
     assert len(first.citations) >= 2
     ids = [c.id for c in first.citations]
 
-    second = await engine.answer("compare [1] and [2]", history=[turn_from_answer(first)])
+    second = await engine.answer("compare [1] and [2]", history=[first.as_turn()])
     assert second.mode == "extractive"
     assert [c.id for c in second.citations] == ids[:2]
     assert second.answer.startswith("Here is what the abstracts of")
 
-    third = await engine.answer("what dataset did the first one use?", history=[turn_from_answer(first)])
+    third = await engine.answer("what dataset did the first one use?", history=[first.as_turn()])
     assert [c.id for c in third.citations] == ids[:1]
 
 
@@ -400,7 +401,7 @@ async def test_failed_rewrite_uses_the_deterministic_one(openai_server: FakeOpen
     openai_server.script(Reply("RankGen ranks continuations [1]."))
     first = await engine.answer("ranking continuations")
     openai_server.script(Reply(status=500), Reply("It has 1.2B parameters [1]."))
-    second = await engine.answer("How big is the first one?", history=[turn_from_answer(first)])
+    second = await engine.answer("How big is the first one?", history=[first.as_turn()])
     assert second.mode == "llm"
     assert "RankGen: Improving Text Generation with Large Ranking Models" in engine.retriever.queries[-1]
 
@@ -424,26 +425,31 @@ async def test_concurrent_calls_never_exceed_the_cap(openai_server: FakeOpenAI, 
     assert any(busy_seen) and engine.llm_in_flight == 0 and not engine.llm_busy
 
 
-# --- bad input ------------------------------------------------------------------------------------------------
+# --- bad input: checked once by the /ask use case, before the engine ------------------------------------------
+
+async def ask_as_typed(engine: Engine, raw: str) -> Answer:
+    """A question as a user typed it, through `app.ask` (which checks and cleans it) to this engine."""
+    app = App(engine.settings, retriever=engine.retriever, engine=engine)
+    return await ask.answer(app, ask.question(app, raw))
+
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "🙂🙂🙂", "@everyone", "<@123456> ```\n```"])
 async def test_questions_with_nothing_to_search_are_refused_clearly(question: str, engines) -> None:
     with pytest.raises(InputError) as info:
-        await engines().answer(question)
+        await ask_as_typed(engines(), question)
     assert "question" in str(info.value)
 
 
 async def test_huge_question_is_truncated_with_a_notice(openai_server: FakeOpenAI, engines) -> None:
     engine = engines(openai_server)
-    answer = await engine.answer("What does RankGen score? " + "blah " * 4000)
+    answer = await ask_as_typed(engine, "What does RankGen score? " + "blah " * 4000)
     assert answer.notice and "20,024 characters" in answer.notice and "2,000" in answer.notice
     assert len(answer.question) <= 2000
     assert answer.mode == "llm"
 
 
 async def test_markdown_and_mentions_in_questions(engines) -> None:
-    engine = engines()
-    answer = await engine.answer("@everyone ```python\nprint('hi')\n``` **What does RankGen score?** <@42>")
+    answer = await ask_as_typed(engines(), "@everyone ```python\nprint('hi')\n``` **What does RankGen score?** <@42>")
     assert "@everyone" not in answer.question and "<@42>" not in answer.question
     assert "@everyone" not in answer.answer
     assert answer.citations[0].id == "rankgen"
@@ -482,11 +488,3 @@ async def test_one_structured_log_line_per_answer_without_the_key(openai_server:
                for r in caplog.records)
     assert openai_server.chat_requests  # and the key did go to the endpoint, where it belongs
 
-
-async def test_engine_overhead_figures(engines) -> None:
-    from answer.bench import engine_overhead
-
-    figures = await engine_overhead(engines(), ["What does RankGen score?", "protein benchmarks"], repeats=2,
-                                    warmup=1)
-    assert figures["answers"] == 4
-    assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]

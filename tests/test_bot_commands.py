@@ -56,10 +56,12 @@ async def test_private_ask_is_only_visible_to_the_asker(simcord_env, world):
     assert not channel.history(viewer=bob)
 
 
-async def test_ask_since_keeps_only_newer_papers(simcord_env, world, retriever):
+@pytest.mark.parametrize("form", ["date", "span"])
+async def test_ask_since_keeps_only_newer_papers(simcord_env, world, retriever, form):
     _, channel, alice, _ = world
     since = dt.date(2026, 7, 1)
-    result = await alice.slash(channel, "ask", question=QUESTION, since=since.isoformat())
+    option = since.isoformat() if form == "date" else f"{(dt.date.today() - since).days}d"  # e.g. since:150d
+    result = await alice.slash(channel, "ask", question=QUESTION, since=option)
     titles = cited_titles(result.response.message)
     by_title = {p.title: p for p in retriever.papers()}
     assert titles and all(by_title[t].date >= since for t in titles)
@@ -119,8 +121,7 @@ async def test_search_pages_still_turn_after_a_restart_and_a_forgotten_search_sa
         simcord_env, world, settings, retriever):
     _, channel, alice, _ = world
     first = (await alice.slash(channel, "search", query="long context language models")).response.message
-    fresh = App(settings)
-    fresh.__dict__["retriever"] = retriever
+    fresh = App(settings, retriever=retriever)
     await simcord_env.restart_bot(create_bot(fresh.settings, fresh))
     await alice.click(first, label="Next")
     second = channel.last_message
@@ -234,8 +235,7 @@ async def test_sources_more_and_feedback_buttons(simcord_env, world, retriever):
 async def test_answer_buttons_still_work_after_a_restart(simcord_env, world, settings, retriever):
     _, channel, alice, _ = world
     answer = (await alice.slash(channel, "ask", question=QUESTION)).response.message
-    fresh = App(settings.model_copy(update={"user_cooldown_seconds": 0}))
-    fresh.__dict__["retriever"] = retriever
+    fresh = App(settings.model_copy(update={"user_cooldown_seconds": 0}), retriever=retriever)
     await simcord_env.restart_bot(create_bot(fresh.settings, fresh))
     sources = await alice.click(answer, label="Sources")
     assert sources.response.ephemeral and sources.response.embeds

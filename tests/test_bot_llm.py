@@ -129,13 +129,13 @@ async def test_everyone_in_model_output_pings_nobody(simcord_env, openai_server)
 
 
 async def test_everyone_in_an_abstract_pings_nobody(simcord_env, settings):
-    app = App(settings.model_copy(update={"user_cooldown_seconds": 0}))
     from support.static_retriever import StaticRetriever
 
-    app.__dict__["retriever"] = StaticRetriever([
+    retriever = StaticRetriever([
         paper("ping", "Attention @everyone: long context is all you need",
               "@everyone We extend the context of language models to a million tokens. @here It works well."),
     ])
+    app = App(settings.model_copy(update={"user_cooldown_seconds": 0}), retriever=retriever)  # type: ignore[arg-type]
     await simcord_env.restart_bot(create_bot(app.settings, app))
     guild = simcord_env.create_guild("Lab")
     channel = guild.create_text_channel(

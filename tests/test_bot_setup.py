@@ -52,8 +52,7 @@ async def test_every_module_in_bot_exts_is_loaded(simcord_env):
 
 
 async def test_with_a_guild_id_commands_sync_to_that_server_only(settings, retriever):
-    app = App(make_settings(settings.data_dir, discord_guild_id=4242424242424242))
-    app.__dict__["retriever"] = retriever
+    app = App(make_settings(settings.data_dir, discord_guild_id=4242424242424242), retriever=retriever)
     env = simcord.Env(create_bot(app.settings, app))
     guild = env.create_guild("Dev", id=4242424242424242)
     await env.start()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +63,15 @@ def test_every_command_works_in_the_console(app, retriever):
     assert "/similar title" in out and "reset" in out
 
 
+def test_since_takes_a_span_back_from_today(app):
+    cutoff = dt.date(2026, 7, 1)
+    days = (dt.date.today() - cutoff).days
+    code, out = session(app, f"/search long context since:{days}d", "/search long context --since 7d")
+    assert code == 0 and "not a date" not in out
+    listed = re.findall(r"^\s*\d+\. .* · (\d{4}-\d{2}-\d{2})$", out, re.M)
+    assert listed and all(dt.date.fromisoformat(day) >= cutoff for day in listed)
+
+
 def test_bad_input_gets_a_clear_line_and_a_failing_exit_code(app):
     code, out = session(app, "/paper A Theory of Everything for Cats", "/ask --since someday what?", "/frobnicate",
                         "🤔🤔", QUESTION)
@@ -75,8 +86,7 @@ def test_bad_input_gets_a_clear_line_and_a_failing_exit_code(app):
 def test_the_console_uses_the_configured_llm(settings, retriever, openai_server):
     openai_server.script(Reply("Context windows grow with position interpolation [1]."))
     app = App(make_settings(settings.data_dir, openai_base_url=openai_server.base_url, openai_api_key="k",
-                            llm_model="fake-model"))
-    app.__dict__["retriever"] = retriever
+                            llm_model="fake-model"), retriever=retriever)
     code, out = session(app, QUESTION)
     assert code == 0 and "position interpolation [1]" in out
     assert "Mode: LLM (fake-model) · 1 paper cited" in out

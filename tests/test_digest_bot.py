@@ -28,9 +28,7 @@ DAY = 24 * HOUR
 
 def fresh_app(settings, retriever) -> App:
     """A new process's App on the same data dir (the index is shared, already loaded)."""
-    app = App(settings)
-    app.__dict__["retriever"] = retriever
-    return app
+    return App(settings, retriever=retriever)
 
 
 class World:

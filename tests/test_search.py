@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from app import search
+from app.wiring import App
 from core.errors import InputError
 from core.models import SearchFilters
 from paperbot.cli import main
@@ -58,11 +60,11 @@ def test_date_filters_keep_only_papers_listed_in_range(retriever: Retriever) -> 
     assert nothing.hits == [] and nothing.relevant is False
 
 
-def test_empty_query_is_refused_and_huge_query_truncated(retriever: Retriever) -> None:
+def test_empty_query_is_refused_and_huge_query_truncated(app: App, retriever: Retriever) -> None:
     with pytest.raises(InputError, match="empty"):
-        retriever.search("   \n\t ")
+        search.search(app, "   \n\t ")
     pasted = retriever.match_titles("RankGen")[0]
-    huge = retriever.search((pasted.abstract + " ") * 10)  # someone pastes a 10,000-character text
+    huge = search.search(app, (pasted.abstract + " ") * 10)  # someone pastes a 10,000-character text
     assert len(pasted.abstract) * 10 > 10_000
     assert huge.notice and "characters" in huge.notice
     assert huge.relevant and huge.hits[0].id == pasted.id
@@ -99,9 +101,23 @@ def test_cli_search_readable_and_bad_dates(index_dir: Path, monkeypatch: pytest.
     out = capsys.readouterr().out
     assert " 1. " in out and " 2. " in out and " 3. " not in out
     assert main(["search", "x", "--since", "yesterday"]) == 2
-    assert "YYYY-MM-DD" in capsys.readouterr().err
+    assert "“yesterday” is not a date; use a date (2024-05-01) or a span back from today" in capsys.readouterr().err
     assert main(["search", "   "]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+def test_cli_search_since_takes_a_span_back_from_today(index_dir: Path, retriever: Retriever,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(index_dir)
+    monkeypatch.setenv("DATA_DIR", str(index_dir))
+    assert main(["search", "long context language models", "--since", "7d"]) == 0
+    capsys.readouterr()
+    cutoff = sorted(p.date for p in retriever.papers() if p.date)[-20]  # the corpus's 20 newest papers
+    days = (dt.date.today() - cutoff).days
+    assert main(["search", "long context language models", "--since", f"{days}d", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results and all(dt.date.fromisoformat(r["date"]) >= cutoff for r in results)
 
 
 def test_eval_on_the_dev_questions_meets_the_retrieval_bar(index_dir: Path, monkeypatch: pytest.MonkeyPatch,

@@ -8,17 +8,18 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from answer.engine import prepare_question
-from app.commands import SINCE_HELP, clean_query, filters_since
+from app.ask import question as check_question
+from app.search import filters_since
 from bot.answering import InteractionSurface, answer_and_deliver
 from bot.formatting import Outgoing
 from bot.replies import acknowledge, send_ephemeral
 from bot.views import ANSWER_ITEMS
+from core.dates import SINCE_HELP
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
 
-# Discord caps what the client lets a user type into the option; the engine shortens longer questions anyway.
+# Discord caps what the client lets a user type into the option; `app.ask` shortens longer questions anyway.
 QUESTION_MAX = 2000
 
 
@@ -44,8 +45,7 @@ class Ask(commands.Cog):
                   since: app_commands.Range[str, 1, 40] | None = None, private: bool = False) -> None:
         # Everything before the defer is instant: refusals (InputError, told privately by the error handler)
         # cost the user nothing.
-        text, _ = clean_query(question, what="question", limit=QUESTION_MAX)
-        prepare_question(text, self.bot.settings.max_question_chars)  # the engine's own input checks
+        asked = check_question(self.bot.app, question)
         filters = filters_since(since)
         refusal = self.bot.admission(interaction.user.id)
         if refusal:
@@ -58,7 +58,7 @@ class Ask(commands.Cog):
             if ahead is not None:
                 await surface.partial(Outgoing(content=f"⏳ Queued ({ahead} ahead): every LLM slot is answering "
                                                        "someone; yours starts as soon as one is free."))
-            await answer_and_deliver(self.bot, text, surface, source="slash",
+            await answer_and_deliver(self.bot, asked, surface, source="slash",
                                      user_id=interaction.user.id, guild_id=interaction.guild_id,
                                      channel_id=interaction.channel_id, filters=filters)
 

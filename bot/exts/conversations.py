@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from app.ask import question as check_question
 from bot.answering import ChannelSurface, answer_and_deliver
 from bot.formatting import text_messages
 from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing
 from bot.replies import send_messages
 from bot.threads import open_question_thread
-from core.models import Turn
 from storage.conversations import ConversationKind, dm_conversation_key, thread_conversation_key
 
 if TYPE_CHECKING:
@@ -164,6 +164,7 @@ class Conversations(commands.Cog):
                       embeds: bool, memory: tuple[str, ConversationKind] | None = None,
                       reference: discord.Message | None = None) -> None:
         """Answer with the conversation's memory, then remember this turn (only once the user has it)."""
+        asked = check_question(self.bot.app, text)  # nothing to search for: on_error tells the user
         store = self.bot.conversations
         history = []
         if memory is not None:
@@ -172,12 +173,11 @@ class Conversations(commands.Cog):
             await target.typing()
         surface = ChannelSurface(target, embeds=embeds, reference=reference)
         answer = await answer_and_deliver(
-            self.bot, text, surface, source=memory[1] if memory else "channel", user_id=message.author.id,
+            self.bot, asked, surface, source=memory[1] if memory else "channel", user_id=message.author.id,
             guild_id=message.guild.id if message.guild else None, channel_id=getattr(target, "id", None),
             history=history)
         if memory is not None:
-            turn = Turn(question=text, answer=answer.answer, cited_ids=[c.id for c in answer.citations])
-            await asyncio.to_thread(store.append, memory[0], turn, memory[1], message.author.id)
+            await asyncio.to_thread(store.append, memory[0], answer.as_turn(), memory[1], message.author.id)
 
 
 async def setup(bot: PaperBotCore) -> None:

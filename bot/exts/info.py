@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from app import commands as shared
+from app.about import about as about_info
 from bot.render import about_message, help_message
 from bot.replies import acknowledge, deliver
 
@@ -29,7 +29,7 @@ class Info(commands.Cog):
     @app_commands.command(name="about", description="Corpus size, last update, models in use, version")
     async def about(self, interaction: discord.Interaction[Any]) -> None:
         await acknowledge(interaction, ephemeral=True)
-        info = await asyncio.to_thread(shared.about, self.bot.app)
+        info = await asyncio.to_thread(about_info, self.bot.app)
         await deliver(interaction, [about_message(info)])
 
 

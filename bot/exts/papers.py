@@ -10,10 +10,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from app import commands as shared
+from app import papers, search
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver
 from bot.views import SEARCH_ITEMS, search_view
+from core.dates import SINCE_HELP
 from core.errors import PaperBotError
 from core.models import Paper
 
@@ -41,26 +42,26 @@ class Papers(commands.Cog):
     async def _titles(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         try:
             choices = await asyncio.wait_for(
-                asyncio.to_thread(shared.title_choices, self.bot.app.retriever, current), AUTOCOMPLETE_BUDGET)
+                asyncio.to_thread(papers.title_choices, self.bot.app.retriever, current), AUTOCOMPLETE_BUDGET)
         except (TimeoutError, PaperBotError) as exc:  # no index yet, or slow: an empty list, not a failure
             log.info("title autocomplete gave up", extra={"error": repr(exc)[:300]})
             return []
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
     @app_commands.command(name="search", description="Ranked papers for a topic, five per page")
-    @app_commands.describe(query="A few words about the topic", since=f"Only papers listed since {shared.SINCE_HELP}")
+    @app_commands.describe(query="A few words about the topic", since=f"Only papers listed since {SINCE_HELP}")
     async def search(self, interaction: discord.Interaction[Any],
-                     query: app_commands.Range[str, 1, shared.MAX_QUERY_CHARS],
+                     query: app_commands.Range[str, 1, search.MAX_QUERY_CHARS],
                      since: app_commands.Range[str, 1, 40] | None = None) -> None:
-        day = shared.parse_since(since)
-        shared.clean_query(query)
+        checked = search.check_search(query, since)
         await acknowledge(interaction)
-        result = await asyncio.to_thread(shared.search, self.bot.app, query, since)
-        pages = search_pages(result, day)
+        result = await asyncio.to_thread(search.run, self.bot.app, checked)
+        pages = search_pages(result, checked.since)
         if len(pages) == 1:
             await deliver(interaction, pages)
             return
-        search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, query, day)
+        search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, checked.text,
+                                            checked.since)
         await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages)))
 
     async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper:
@@ -69,7 +70,7 @@ class Papers(commands.Cog):
         The lookup takes milliseconds; if it ever takes longer than the budget the interaction is
         acknowledged meanwhile, so the 3-second deadline holds regardless.
         """
-        lookup = asyncio.ensure_future(asyncio.to_thread(shared.resolve_paper, self.bot.app.retriever, title))
+        lookup = asyncio.ensure_future(asyncio.to_thread(papers.resolve_paper, self.bot.app.retriever, title))
         done, _ = await asyncio.wait({lookup}, timeout=PRE_ACK_BUDGET)
         if not done:
             await acknowledge(interaction)
@@ -81,14 +82,14 @@ class Papers(commands.Cog):
         found = await self._resolve(interaction, title)
         await acknowledge(interaction)
         similar = await asyncio.to_thread(self.bot.app.retriever.similar, found.id, 3)
-        await deliver(interaction, [paper_message(shared.PaperDetails(paper=found, similar=similar))])
+        await deliver(interaction, [paper_message(papers.PaperDetails(paper=found, similar=similar))])
 
     @app_commands.command(name="similar", description="Papers closest to one you know, and why")
     @app_commands.describe(title="Start typing a title and pick it from the list")
     async def similar(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
         found = await self._resolve(interaction, title)
         await acknowledge(interaction)
-        result = await asyncio.to_thread(shared.similar, self.bot.app, found.id)
+        result = await asyncio.to_thread(papers.similar, self.bot.app, found.id)
         await deliver(interaction, [similar_message(result)])
 
     @paper.autocomplete("title")

@@ -19,7 +19,8 @@ from core.settings import Settings
 from paperbot.cli.dates import add_date_filters, filters_from_args
 
 if TYPE_CHECKING:
-    from answer.engine import Engine
+    from app.ask import Question
+    from app.wiring import App
     from core.models import Answer, SearchFilters
 
 
@@ -30,13 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from app import ask
     from app.wiring import App
 
-    question = " ".join(args.question)
+    app = App(settings)
+    question = ask.question(app, " ".join(args.question))
     filters = filters_from_args(args)
-    engine = App(settings).engine
-    stream = not args.json and sys.stdout.isatty() and engine.llm_configured and settings.llm_stream
-    answer, printed = asyncio.run(_ask(engine, question, filters, stream))
+    stream = not args.json and sys.stdout.isatty() and ask.streams(app)
+    answer, printed = asyncio.run(_ask(app, question, filters, stream))
     if args.json:
         print(json.dumps(as_json(answer), ensure_ascii=False))
     else:
@@ -44,16 +46,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _ask(engine: Engine, question: str, filters: SearchFilters | None,
+async def _ask(app: App, question: Question, filters: SearchFilters | None,
                stream: bool) -> tuple[Answer, bool]:
     """The answer, and whether its text is already on screen (streamed as it was written)."""
+    from app import ask
     from core.models import Answer
 
     try:
         if not stream:
-            return await engine.answer(question, filters=filters), False
+            return await ask.answer(app, question, filters=filters), False
         shown = ""
-        async for item in engine.stream(question, filters=filters):
+        async for item in ask.stream(app, question, filters=filters):
             if isinstance(item, Answer):
                 if shown:
                     same = item.answer == shown
@@ -69,7 +72,7 @@ async def _ask(engine: Engine, question: str, filters: SearchFilters | None,
             shown = item
         raise AssertionError("the engine produced no answer")
     finally:
-        await engine.aclose()
+        await app.close_engine()
 
 
 def as_json(answer: Answer) -> dict[str, Any]:

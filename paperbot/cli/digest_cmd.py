@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from core.dates import SINCE_HELP
 from core.settings import Settings
 
 
@@ -22,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--size", type=int, default=None, metavar="N", help="papers in the digest (1-10, default 5)"
     )
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="only papers listed on or after this date")
+    parser.add_argument("--since", metavar="WHEN", help=f"only papers listed on or after {SINCE_HELP}")
     parser.add_argument("--json", action="store_true", help="print the digest as JSON")
 
 
@@ -49,19 +50,19 @@ def _preview(settings: Settings, *, topics: str | None, size: int, since: str | 
 
     from app.digests import preview
     from app.wiring import App
+    from core.dates import parse_since
     from digest.render import digest_text
-    from paperbot.cli.dates import parse_date
 
     app = App(settings)
     day = dt.datetime.now(dt.UTC).date()
     digest = asyncio.run(
         preview(
             app.retriever,
-            app.engine,
+            app.digest_writer,
             day=day,
             size=size,
             topics=topics,
-            since=parse_date(since) if since else None,
+            since=parse_since(since),
             new_days=settings.digest_new_days,
         )
     )

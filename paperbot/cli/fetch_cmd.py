@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
+from core.dates import SINCE_HELP, parse_since
 from core.errors import InputError
 from core.settings import Settings
-from paperbot.cli.dates import parse_date
 
 EXIT_PARTIAL = 3
 EXIT_FAILED = 1
@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", action="append", metavar="NAME", choices=["hf", "arxiv"],
                         help="hf (Hugging Face Daily Papers) or arxiv; repeatable (default: FETCH_SOURCES)")
     when = parser.add_mutually_exclusive_group()
-    when.add_argument("--date", metavar="YYYY-MM-DD", help="fetch this listing day only")
-    when.add_argument("--since", metavar="YYYY-MM-DD", help="back-fill from this day to today, one day at a time")
+    when.add_argument("--date", metavar="WHEN", help=f"fetch this listing day only: {SINCE_HELP}")
+    when.add_argument("--since", metavar="WHEN", help=f"back-fill from {SINCE_HELP}, to today, one day at a time")
     parser.add_argument("--ingest", action="store_true", help="ingest what was fetched, in the same run")
     parser.add_argument("--dry-run", action="store_true", help="show what would be added; store nothing")
     parser.add_argument("--quiet", "-q", action="store_true", help="no per-day lines")
@@ -30,8 +30,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.fetching import run_fetch
 
     today = dt.datetime.now(dt.UTC).date()
-    date = parse_date(args.date) if args.date else None
-    since = parse_date(args.since) if args.since else None
+    date = parse_since(args.date, today)
+    since = parse_since(args.since, today)
     if since and since > today:
         raise InputError(f"--since {since} is in the future (today is {today} UTC)")
     out = Console(highlight=False, soft_wrap=True)

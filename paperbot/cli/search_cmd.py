@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from app import search
     from app.wiring import App
     from core.errors import InputError
 
@@ -24,7 +25,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= k <= 100:
         raise InputError("-k must be between 1 and 100")
     filters = filters_from_args(args)
-    results = App(settings).retriever.search_many(args.queries, k=k, filters=filters)
+    queries = [search.check_query(q, filters, limit=settings.max_question_chars) for q in args.queries]
+    results = search.run_many(App(settings), queries, k=k)
     for result in results:
         if args.json:
             print(json.dumps({

@@ -38,13 +38,11 @@ async def simcord_bot(request: pytest.FixtureRequest, settings: Any, retriever: 
             overrides["openai_base_url"] = request.getfixturevalue("openai_server").base_url
         for key, value in {"openai_api_key": "test-key", "llm_model": "fake-model", "llm_retries": 0}.items():
             overrides.setdefault(key, value)
-    app = App(make_settings(settings.data_dir, **overrides))
-    app.__dict__["retriever"] = retriever
+    app = App(make_settings(settings.data_dir, **overrides), retriever=retriever)
     bot = create_bot(app.settings, app)
     yield bot
-    if "engine" in vars(app):
-        await app.engine.aclose()
-    app.db.close()
+    await app.close_engine()
+    app.close_db()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from app.commands import SIMILAR_RESULTS, similar
+from app.papers import SIMILAR_RESULTS, similar
 from bot.client import bot_of
 from bot.formatting import NO_MENTIONS, Outgoing, clip, escape
 from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing

@@ -145,7 +145,7 @@ class Poster:
         now = discord.utils.utcnow()
         run = await self._db(lambda: self.store.begin_run(target.key, day, trigger, [p.id for p in selection.papers],
                                                           channel_id, now, run_id=retry_id))
-        digest = await compose(self.bot.app.engine, selection, day=day, topics=target.topics, marker=run.marker)
+        digest = await compose(self.bot.app.digest_writer, selection, day=day, topics=target.topics, marker=run.marker)
         view = digest_view(run.id, digest) if digest.items else None
         sent: list[discord.Message] = []
         try:

@@ -1,0 +1,72 @@
+"""/search as every surface runs it: the query and `since` option checked once, then the hybrid search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from core.dates import parse_since
+from core.errors import InputError
+from core.models import SearchFilters, SearchResult
+
+if TYPE_CHECKING:
+    from app.wiring import App
+
+MAX_QUERY_CHARS = 500
+SEARCH_RESULTS = 25
+
+
+class Query(BaseModel):
+    """A search the retriever can run as is (it trusts its input), and a notice if the text was cut."""
+
+    text: str
+    notice: str | None = None
+    filters: SearchFilters | None = None
+
+    @property
+    def since(self) -> dt.date | None:
+        return self.filters.since if self.filters else None
+
+
+def filters_since(since: str | None) -> SearchFilters | None:
+    day = parse_since(since)
+    return SearchFilters(since=day) if day else None
+
+
+def check_query(text: str, filters: SearchFilters | None = None, limit: int = MAX_QUERY_CHARS) -> Query:
+    """Whitespace collapsed; an empty query refused; an overlong one cut at a word, with a notice."""
+    value = " ".join(text.split())
+    if not value:
+        raise InputError("The query is empty: type a few words about the papers you are looking for.")
+    if len(value) <= limit:
+        return Query(text=value, filters=filters)
+    cut = value[:limit].rsplit(" ", 1)[0] or value[:limit]
+    return Query(text=cut, filters=filters,
+                 notice=f"The query was {len(value):,} characters; only the first {len(cut):,} were used.")
+
+
+def check_search(query: str, since: str | None = None) -> Query:
+    """A /search's options checked (before a surface acknowledges, so a refusal is instant)."""
+    return check_query(query, filters_since(since))
+
+
+def run_many(app: App, queries: Sequence[Query], k: int = SEARCH_RESULTS) -> list[SearchResult]:
+    """Ranked papers for each checked query (one embedding batch when they share their filters)."""
+    filters = queries[0].filters if queries else None
+    if any(q.filters != filters for q in queries):
+        return [run(app, q, k) for q in queries]
+    results = app.retriever.search_many([q.text for q in queries], k=k, filters=filters)
+    for result, query in zip(results, queries, strict=True):
+        result.notice = result.notice or query.notice
+    return results
+
+
+def run(app: App, query: Query, k: int = SEARCH_RESULTS) -> SearchResult:
+    return run_many(app, [query], k)[0]
+
+
+def search(app: App, query: str, since: str | None = None, k: int = SEARCH_RESULTS) -> SearchResult:
+    return run(app, check_search(query, since), k)
