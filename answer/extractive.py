@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from answer.context import Source
-from core.sentences import is_complete, sentence_spans, states_contribution, states_result
 from answer.terms import terms
+from core.sentences import is_complete, sentence_spans, states_contribution, states_result
 from core.text import DocumentFrequency, defang_mentions, join_names, short_title, shorten
 
 MAX_PAPERS = 3
