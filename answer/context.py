@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from answer.tokens import TokenCounter
+from core.models import Hit, Paper, PaperMeta
 from core.sentences import sentence_spans
 from core.text import neutralise, one_line
 from prompts import Prompts
@@ -36,10 +37,23 @@ class Source:
     urls: tuple[str, ...] = ()
     carried: bool = False  # from an earlier turn of the conversation
     shown: str | None = None  # the abstract prefix actually shown (None: all of it)
+    meta: PaperMeta = field(default_factory=PaperMeta)  # authors, arXiv id, links, as its sources give them
 
     @property
     def text(self) -> str:
         return self.abstract if self.shown is None else self.shown
+
+    @property
+    def byline(self) -> str | None:
+        """"Zhang et al., 2024" when the authors are known."""
+        return self.meta.byline(self.date)
+
+    @classmethod
+    def of(cls, n: int, paper: Paper | Hit, carried: bool = False, cap: int | None = None) -> Source:
+        """Paper `paper` as source n; its abstract cut to `cap` characters when given."""
+        urls = paper.all_urls if isinstance(paper, Paper) else paper.urls
+        return cls(n=n, id=paper.id, title=paper.title, abstract=paper.abstract[:cap], date=paper.date,
+                   urls=tuple(urls), carried=carried, meta=PaperMeta(**paper.meta()))
 
 
 class ContextTooSmall(Exception):
@@ -57,11 +71,20 @@ class Packed:
     question_cut: bool = False  # the question itself was shortened to leave room for one source
 
 
+def byline_note(sources: list[Source]) -> str:
+    """For the answer prompt, when some source gives its authors: name papers the way readers cite them."""
+    if not any(s.byline for s in sources):
+        return ""
+    return '\nName a paper with the authors its source gives, e.g. "Long-CLIP (Zhang et al., 2024) [1]".'
+
+
 def render_source(prompts: Prompts, source: Source) -> str:
     return prompts.render(
         "source",
         n=source.n,
         title=neutralise(one_line(source.title)),
+        # Only when known: a small context window has no room for "unknown" on every source.
+        authors=f"\nAuthors: {neutralise(one_line(source.byline))}" if source.byline else "",
         date=source.date.isoformat() if source.date else "unknown",
         abstract=neutralise(source.text.strip()),
     )

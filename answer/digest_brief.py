@@ -36,8 +36,7 @@ class DigestWriter:
         engine = self.engine
         run = Run(time.perf_counter())
         label = f"Themes of {len(papers)} papers"
-        sources = [Source(n=i, id=p.id, title=p.title, abstract=p.abstract, date=p.date, urls=tuple(p.urls))
-                   for i, p in enumerate(papers, start=1)]
+        sources = [Source.of(i, p) for i, p in enumerate(papers, start=1)]
         if not sources:
             return engine.finish(Answer(question=label, answer="No papers to summarise.", mode="abstain"), run)
         reason = NO_LLM

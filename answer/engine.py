@@ -26,7 +26,7 @@ from contextlib import aclosing
 from answer import extractive
 from answer.bounds import bound, char_budget, drop_echo
 from answer.citations import Verified, best_quote, citing_sentences, verify
-from answer.context import ContextTooSmall, Packed, Packer, Source
+from answer.context import ContextTooSmall, Packed, Packer, Source, byline_note
 from answer.followup import (
     FollowUp,
     clean_rewrite,
@@ -153,7 +153,7 @@ class Engine:
             packed = await asyncio.to_thread(
                 self.packer.pack, "answer", sources, system=self.prompts.template("system"),
                 values={"question": neutralise(question), "conversation": conversation,
-                        "references": references_note(followup)},
+                        "references": references_note(followup) + byline_note(sources)},
                 optional=("conversation", "references"), shrinkable="question")
         except ContextTooSmall as exc:
             yield await self._extractive(question, query, sources, str(exc), run, focus=focus)
@@ -232,9 +232,7 @@ class Engine:
         for paper_id in followup.referenced_ids + followup.carried:
             paper = by_id.get(paper_id)
             if paper is not None and all(s.id != paper_id for s in kept):
-                kept.append(Source(n=followup.carried.index(paper_id) + 1, id=paper.id, title=paper.title,
-                                   abstract=paper.abstract[:cap], date=paper.date, urls=tuple(paper.urls),
-                                   carried=True))
+                kept.append(Source.of(followup.carried.index(paper_id) + 1, paper, carried=True, cap=cap))
         if not result.relevant:
             return kept
         room = max(2, MAX_SOURCES - len(kept)) if kept else MAX_SOURCES
@@ -244,8 +242,7 @@ class Engine:
                 break
             if hit.id in by_id or not hit.abstract.strip():
                 continue
-            kept.append(Source(n=next_n, id=hit.id, title=hit.title, abstract=hit.abstract[:cap], date=hit.date,
-                               urls=tuple(hit.urls)))
+            kept.append(Source.of(next_n, hit, cap=cap))
             next_n += 1
             room -= 1
         return kept
@@ -345,7 +342,8 @@ def elapsed_ms(started: float) -> float:
 
 
 def citation(n: int, source: Source, quote: str) -> Citation:
-    return Citation(n=n, id=source.id, title=source.title, quote=quote, urls=list(source.urls), date=source.date)
+    return Citation(**source.meta.meta(), n=n, id=source.id, title=source.title, quote=quote, urls=list(source.urls),
+                    date=source.date)
 
 
 def _close_hits(question: str, hits: list[Hit], limit: int = 3) -> list[Hit]:

@@ -165,7 +165,7 @@ def build(question: str, sources: list[Source], *, focus: bool = False, query: s
         best = max((c for c in chosen if c.source_rank == rank), key=lambda c: (c.score, -c.position))
         cited.append((pool[rank], best.sentence))
 
-    names = [f"{short_title(pool[rank].title)} [{number[rank]}]" for rank in order]
+    names = [f"{_named(pool[rank])} [{number[rank]}]" for rank in order]
     if focus:
         plural = len(names) > 1
         lead = f"Here is what the abstract{'s' if plural else ''} of {join_names(names)} say{'' if plural else 's'}:"
@@ -176,3 +176,9 @@ def build(question: str, sources: list[Source], *, focus: bool = False, query: s
     points = [f"- \"{shorten(c.sentence, POINT_CHARS)}\" [{number[c.source_rank]}]" for c in chosen]
     text = "\n\n".join([lead, "\n".join(points)])
     return Extract(text=defang_mentions(text), cited=cited)
+
+
+def _named(source: Source) -> str:
+    """"Long-CLIP (Zhang et al., 2024)": the short title, with first author and year where known."""
+    byline = source.byline
+    return f"{short_title(source.title)} ({byline})" if byline else short_title(source.title)

@@ -12,6 +12,7 @@ from core.errors import PaperBotError
 
 if TYPE_CHECKING:
     from app.wiring import App
+    from core.settings import Settings
 
 
 class AboutInfo(BaseModel):
@@ -23,12 +24,14 @@ class AboutInfo(BaseModel):
     llm_configured: bool
     store: str | None = None
     index_problem: str | None = None
+    fetch: str | None = Field(default=None, description="the last fetch of new papers: when, outcome, papers added")
 
 
 def about(app: App) -> AboutInfo:
     settings = app.settings
     llm = settings.llm_model if settings.llm_configured else "none: answers are extractive (no LLM configured)"
-    info = AboutInfo(embedding_model=settings.embedding_model, llm=llm, llm_configured=settings.llm_configured)
+    info = AboutInfo(embedding_model=settings.embedding_model, llm=llm, llm_configured=settings.llm_configured,
+                     fetch=fetch_status(settings))
     try:
         stats = app.retriever.stats()
     except PaperBotError as exc:
@@ -40,3 +43,17 @@ def about(app: App) -> AboutInfo:
     info.store = stats.store
     info.index_problem = stats.warning
     return info
+
+
+def fetch_status(settings: Settings) -> str | None:
+    """'2026-01-02 08:00 UTC · ok · 2 paper(s) added (1 enriched)', or why the last fetch failed."""
+    from retrieval.sources.raw import load_state  # the HTTP client it brings is needed by /about only
+
+    run = load_state(settings).last_run
+    if run is None:
+        return "never (run `paperbot fetch`, or the bot fetches daily)" if settings.fetch_daily else None
+    when = run.finished.strftime("%Y-%m-%d %H:%M UTC")
+    if run.outcome == "failed":
+        return f"{when} · failed: {run.detail} (retried with backoff)"
+    enriched = f" ({run.enriched} enriched)" if run.enriched else ""
+    return f"{when} · {run.outcome} · {run.added} paper(s) added{enriched}"

@@ -69,8 +69,13 @@ class FetchReport(BaseModel):
         return sum(1 for p in self.problems if p.skipped)
 
     @property
+    def fetched_nothing(self) -> bool:
+        return bool(self.days) and all(d.error for d in self.days)
+
+    @property
     def outcome(self) -> Outcome:
-        if self.days and all(d.error for d in self.days):
+        """failed: a listing day could not be fetched (it is tried again next run); partial: entries skipped."""
+        if any(d.error for d in self.days):
             return "failed"
         return "partial" if self.skipped else "ok"
 
@@ -207,9 +212,11 @@ def run_fetch(settings: Settings, *, sources: Sequence[str] | None = None, date:
         if not dry_run:
             for source, day in completed.items():
                 state.of(source).cursor = max(day, state.of(source).cursor or day)
+            first = next((p for p in report.problems if p.skipped), None)
+            detail = report.summary() + (f"; {first.file}: {first.reason}" if first else "")
             state.last_run = LastRun(finished=dt.datetime.now(dt.UTC), outcome=report.outcome,
                                      added=len(report.new) if do_ingest else 0,
-                                     enriched=len(report.enriched) if do_ingest else 0, detail=report.summary())
+                                     enriched=len(report.enriched) if do_ingest else 0, detail=detail)
             save_state(settings, state)
     return report
 

@@ -11,10 +11,11 @@ class HelpEntry(BaseModel):
 
 
 HELP: list[HelpEntry] = [
-    HelpEntry(usage="/ask question [since] [private]",
+    HelpEntry(usage="/ask question [since] [author] [private]",
               description="Answer a question from the paper abstracts, citing the papers it used."),
-    HelpEntry(usage="/search query [since]", description="Ranked papers for a topic, five per page."),
-    HelpEntry(usage="/paper title", description="One paper: abstract, dates, links and three similar papers."),
+    HelpEntry(usage="/search query [since] [author]", description="Ranked papers for a topic, five per page."),
+    HelpEntry(usage="/paper title", description="One paper (a title, an arXiv id or link): abstract, authors, "
+                                                "dates, links and three similar papers."),
     HelpEntry(usage="/similar title", description="Papers closest to one you know, with why they are close."),
     HelpEntry(usage="/about", description="Corpus size, last update, models in use, version."),
     HelpEntry(usage="/help", description="This list."),

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from app.search import MAX_QUERY_CHARS, check_query
 from core.errors import InputError
 from core.models import Hit, Paper
-from core.text import clip
+from core.text import bare_arxiv_id, clip
 from retrieval.lookup import find_by_title, similarity_reason, term_rarity
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class PaperNotFoundError(InputError):
 
 
 def resolve_paper(retriever: Retriever, text: str) -> Paper:
-    """The paper a `/paper` or `/similar` option names: an autocomplete id, or a typed title.
+    """The paper a `/paper` or `/similar` option names: an autocomplete id, an arXiv id or link, or a title.
 
     A typed text names a paper when it is (nearly) the title, or the short name before a title's colon
     ("rankgen" for "RankGen: Improving..."); anything vaguer is refused with the closest titles.
@@ -39,6 +39,13 @@ def resolve_paper(retriever: Retriever, text: str) -> Paper:
     value = " ".join(text.split())
     if not value:
         raise InputError("The title is empty: start typing and pick a paper from the list.")
+    arxiv_id = bare_arxiv_id(value)
+    if arxiv_id and retriever.get(value) is None:  # an arXiv id or abs/PDF link
+        found = retriever.by_arxiv_id(arxiv_id)
+        if found is None:
+            raise InputError(f"No paper with arXiv id {arxiv_id} is in the corpus (yet): new papers arrive with "
+                             "the daily fetch.")
+        return found
     paper, candidates = find_by_title(retriever, value)
     if paper is None:
         raise PaperNotFoundError(value, candidates)

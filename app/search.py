@@ -31,9 +31,13 @@ class Query(BaseModel):
         return self.filters.since if self.filters else None
 
 
-def filters_since(since: str | None) -> SearchFilters | None:
+def filters_since(since: str | None, author: str | None = None) -> SearchFilters | None:
+    """The filters of a `since` and an `author` option; an author with nothing to match is refused."""
     day = parse_since(since)
-    return SearchFilters(since=day) if day else None
+    name = " ".join((author or "").split())
+    if author is not None and not any(ch.isalnum() for ch in name):
+        raise InputError("The author filter is empty: give part of a name, e.g. author:Zhang.")
+    return SearchFilters(since=day, author=name or None) if day or name else None
 
 
 def check_query(text: str, filters: SearchFilters | None = None, limit: int = MAX_QUERY_CHARS) -> Query:
@@ -48,9 +52,9 @@ def check_query(text: str, filters: SearchFilters | None = None, limit: int = MA
                  notice=f"The query was {len(value):,} characters; only the first {len(cut):,} were used.")
 
 
-def check_search(query: str, since: str | None = None) -> Query:
+def check_search(query: str, since: str | None = None, author: str | None = None) -> Query:
     """A /search's options checked (before a surface acknowledges, so a refusal is instant)."""
-    return check_query(query, filters_since(since))
+    return check_query(query, filters_since(since, author))
 
 
 def run_many(app: App, queries: Sequence[Query], k: int = SEARCH_RESULTS) -> list[SearchResult]:
@@ -68,5 +72,6 @@ def run(app: App, query: Query, k: int = SEARCH_RESULTS) -> SearchResult:
     return run_many(app, [query], k)[0]
 
 
-def search(app: App, query: str, since: str | None = None, k: int = SEARCH_RESULTS) -> SearchResult:
-    return run(app, check_search(query, since), k)
+def search(app: App, query: str, since: str | None = None, k: int = SEARCH_RESULTS,
+           author: str | None = None) -> SearchResult:
+    return run(app, check_search(query, since, author), k)

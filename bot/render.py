@@ -27,7 +27,7 @@ from bot.formatting import (
     split_text,
     text_messages,
 )
-from core.models import Answer, Citation, Hit, Paper, SearchResult
+from core.models import Answer, Citation, Hit, Paper, SearchResult, paper_facts
 
 COLOURS = {
     "llm": discord.Colour(0x5865F2),
@@ -179,15 +179,18 @@ def paper_message(details: PaperDetails) -> Outgoing:
     paper = details.paper
     embed = discord.Embed(title=clip(escape(paper.title), EMBED_TITLE_LIMIT), colour=COLOURS["info"],
                           description=escape(clip_sentences(paper.abstract, 3000)) or "*No abstract.*")
-    url = next((u for u in paper.urls if u.startswith(("http://", "https://"))), None)
+    url = next((u for u in paper.all_urls if u.startswith(("http://", "https://"))), None)
     if url:
         embed.url = url
     dates = ", ".join(d.isoformat() for d in paper.dates) or "unknown"
     embed.add_field(name="Listed", value=clip(dates, FIELD_VALUE_LIMIT), inline=False)
     if paper.authors:
         embed.add_field(name="Authors", value=clip(escape(", ".join(paper.authors)), FIELD_VALUE_LIMIT), inline=False)
-    if paper.urls:
-        links = pack_lines([link(u, u) for u in paper.urls], FIELD_VALUE_LIMIT)[0]
+    facts = paper_facts(paper)
+    if facts:
+        embed.add_field(name="arXiv", value=clip(escape(" · ".join(facts)), FIELD_VALUE_LIMIT), inline=False)
+    if paper.all_urls:
+        links = pack_lines([link(label, u) for label, u in paper.labelled_links()], FIELD_VALUE_LIMIT)[0]
         embed.add_field(name="Links", value=links, inline=False)
     if details.similar:
         value = pack_lines([hit_line(None, h) for h in details.similar], FIELD_VALUE_LIMIT)[0]
@@ -214,6 +217,9 @@ def about_message(info: AboutInfo) -> Outgoing:
         embed.add_field(name="Corpus", value=f"{info.papers} papers", inline=True)
         last = info.last_ingest.strftime("%Y-%m-%d %H:%M UTC") if info.last_ingest else "unknown"
         embed.add_field(name="Last ingest", value=last, inline=True)
+    if info.fetch:
+        embed.add_field(name="Last fetch of new papers", value=clip(escape(info.fetch), FIELD_VALUE_LIMIT),
+                        inline=False)
     embed.add_field(name="Embedding model", value=escape(info.embedding_model), inline=False)
     embed.add_field(name="Answer model", value=escape(info.llm), inline=False)
     embed.set_footer(text=f"PaperBot {info.version}")

@@ -154,7 +154,7 @@ class PageButton(PersistentItem, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?
             await interaction.response.send_message(SEARCH_GONE if stored is None else NOT_YOURS, ephemeral=True)
             return
         since = stored.since.isoformat() if stored.since else None
-        result = await asyncio.to_thread(search, bot.app, stored.query, since)
+        result = await asyncio.to_thread(search, bot.app, stored.query, since, author=stored.author)
         pages = search_pages(result, stored.since)
         index = max(0, min(self.page, len(pages) - 1))
         await interaction.response.edit_message(content=pages[index].content, embeds=pages[index].embeds,

@@ -56,6 +56,14 @@ class PaperMeta(BaseModel):
         return {k: getattr(self, k) for k in PaperMeta.model_fields}
 
 
+def paper_facts(paper: PaperMeta) -> list[str]:
+    """The arXiv id, categories, first submission and upvotes, where known: one line on /paper and the console."""
+    facts = [paper.arxiv_id or "", ", ".join(paper.categories),
+             f"submitted {paper.published.isoformat()}" if paper.published else "",
+             f"{paper.upvotes} upvotes" if paper.upvotes is not None else ""]
+    return [f for f in facts if f]
+
+
 class Paper(PaperMeta):
     """One paper of the corpus, merged over every page it was listed on."""
 
@@ -74,8 +82,14 @@ class Paper(PaperMeta):
     @property
     def all_urls(self) -> list[str]:
         """Every link, the arXiv abstract page first (titles link to the first)."""
-        own = [self.abs_url, self.links.pdf, self.links.hf, self.links.code, self.links.project]
-        return list(dict.fromkeys([u for u in own if u] + self.urls))
+        return [url for _, url in self.labelled_links()]
+
+    def labelled_links(self) -> list[tuple[str, str]]:
+        """(label, url) of every link: its own pages named ("arXiv", "PDF", "Code"...), then the others."""
+        own = [("arXiv", self.abs_url), ("PDF", self.links.pdf), ("Hugging Face", self.links.hf),
+               ("Code", self.links.code), ("Project page", self.links.project)]
+        named = {url: label for label, url in reversed(own) if url}
+        return [(named.get(url, url), url) for url in dict.fromkeys([u for _, u in own if u] + self.urls)]
 
 
 class SearchFilters(BaseModel):

@@ -164,3 +164,18 @@ def join_names(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+_ARXIV_VERSION = re.compile(r"v\d+$")
+_ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(.+?)(?:\.pdf)?/?$")
+_ARXIV_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}")
+
+
+def bare_arxiv_id(value: str) -> str | None:
+    """'https://arxiv.org/abs/2403.15378v2', 'arXiv:2403.15378v2' or '2403.15378' -> '2403.15378' (versions
+    are one paper); None when the text is no arXiv id."""
+    value = value.strip()
+    match = _ARXIV_IN_URL.search(value)
+    value = match.group(1) if match else value.removeprefix("arXiv:").removeprefix("arxiv:")
+    value = _ARXIV_VERSION.sub("", value)
+    return value if _ARXIV_ID.fullmatch(value) else None

@@ -48,11 +48,14 @@ def first_sentence(text: str) -> str:
 
 
 def paper_links(paper: Paper) -> list[str]:
-    """The paper's own links, else a title search on arXiv (the corpus lists arXiv papers)."""
+    """The arXiv abstract page, the code and project pages, else links from the abstract, else a title search
+    on arXiv (the corpus lists arXiv papers)."""
+    given = [paper.abs_url, paper.links.code, paper.links.project]
     # Links found in abstracts can carry the sentence's punctuation ("...LEval}." ).
-    own = [u.rstrip(".,;:}]'\"") for u in paper.urls if u.startswith(("http://", "https://"))]
+    found = [u.rstrip(".,;:}]'\"") for u in paper.urls if u.startswith(("http://", "https://"))]
+    own = list(dict.fromkeys([u for u in given if u] + found))
     if own:
-        return list(dict.fromkeys(own))[:2]
+        return own[:3]
     query = urllib.parse.quote_plus(paper.title)
     return [f"https://arxiv.org/search/?query={query}&searchtype=title"]
 
@@ -123,6 +126,8 @@ async def compose(
             date=pick.paper.date,
             tldr=tldr,
             urls=paper_links(pick.paper),
+            upvotes=pick.paper.upvotes,
+            byline=pick.paper.byline(pick.paper.date),
             relevance=pick.relevance,
         )
         for i, (pick, tldr) in enumerate(zip(selection.picks, tldrs, strict=True), start=1)

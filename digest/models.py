@@ -81,6 +81,8 @@ class DigestItem(BaseModel):
     date: dt.date | None = None
     tldr: str
     urls: list[str] = Field(default_factory=list)
+    upvotes: int | None = Field(default=None, description="Hugging Face Daily Papers upvotes, where listed there")
+    byline: str | None = Field(default=None, description="first author and year, e.g. 'Zhang et al., 2024'")
     relevance: float | None = Field(default=None, description="relevance to the topics, when there are any")
 
 

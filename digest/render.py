@@ -60,7 +60,9 @@ def digest_text(digest: Digest, width: int = 100) -> str:
     for item in digest.items:
         lines += ["", *wrap(f"{item.n}. {item.title}", indent="   ", first="")]
         lines += wrap(f"TL;DR: {item.tldr}", indent="   ")
-        lines.append(f"   Listed {short_date(item.date)}")
+        facts = [*([item.byline] if item.byline else []), f"Listed {short_date(item.date)}",
+                 *([f"{item.upvotes} upvotes"] if item.upvotes is not None else [])]
+        lines.append("   " + " · ".join(facts))
         lines += [f"   {url}" for url in item.urls]
     if digest.marker:
         lines += ["", f"— {digest.marker}"]

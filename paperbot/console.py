@@ -24,7 +24,7 @@ from app.about import about
 from app.help import HELP
 from core.dates import SINCE_HELP
 from core.errors import IndexMissingError, InputError, PaperBotError
-from core.models import Answer, Hit, SearchFilters, Turn
+from core.models import Answer, Hit, SearchFilters, Turn, paper_facts
 from core.settings import BUNDLED_CORPUS, Settings
 
 if TYPE_CHECKING:
@@ -175,8 +175,13 @@ class ChatSession:
         paper = details.paper
         self.out.print(Text(paper.title, style="bold"))
         self.out.print(Text("Listed " + (", ".join(d.isoformat() for d in paper.dates) or "unknown"), style="dim"))
-        for url in paper.urls:
-            self.out.print(Text(url, style="dim"))
+        if paper.authors:
+            self.out.print(Text(", ".join(paper.authors)))
+        facts = paper_facts(paper)
+        if facts:
+            self.out.print(Text("arXiv " + " · ".join(facts), style="dim"))
+        for label, url in paper.labelled_links():
+            self.out.print(Text(url if label == url else f"{label}: {url}", style="dim"))
         self.out.print(Text(paper.abstract))
         if details.similar:
             self.out.print(Text("\nSimilar papers", style="bold"))
@@ -199,6 +204,7 @@ class ChatSession:
         else:
             last = info.last_ingest.strftime("%Y-%m-%d %H:%M UTC") if info.last_ingest else "unknown"
             rows += [("Corpus", f"{info.papers} papers"), ("Last ingest", last)]
+        rows += [("Last fetch", info.fetch)] if info.fetch else []
         rows += [("Embedding model", info.embedding_model), ("Answer model", info.llm)]
         for key, value in rows:
             self.out.print(Text.assemble((f"{key}: ", "bold"), str(value)))

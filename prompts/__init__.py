@@ -22,7 +22,7 @@ TEMPLATES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "system": (frozenset(), frozenset()),
     "answer": (frozenset({"sources", "conversation", "question", "references"}),
                frozenset({"sources", "question"})),
-    "source": (frozenset({"n", "title", "date", "abstract"}), frozenset({"n", "abstract"})),
+    "source": (frozenset({"n", "title", "authors", "date", "abstract"}), frozenset({"n", "abstract"})),
     "conversation": (frozenset({"turns"}), frozenset({"turns"})),
     "followup": (frozenset({"turns", "papers", "question"}), frozenset({"question"})),
     "overview": (frozenset({"sources", "count"}), frozenset({"sources"})),

@@ -23,7 +23,7 @@ from core.errors import IndexMissingError
 from core.models import Hit, Paper, SearchFilters, SearchResult
 from core.settings import Settings
 from retrieval.acronyms import Glossary
-from retrieval.catalog import Catalog, date_key
+from retrieval.catalog import Catalog, author_key, date_key
 from retrieval.corpus import normalize_title
 from retrieval.dense_rows import DenseRows
 from retrieval.embedding import Embedder, get_embedder
@@ -48,6 +48,12 @@ EXACT_SHARE = 0.3
 RELEVANT_COSINE = 0.42
 RELEVANT_COSINE_KNOWN_WORDS = 0.27
 KNOWN_WORDS_SHARE = 0.75
+
+
+def _hit(paper: Paper, score: float, digits: int = 6) -> Hit:
+    """A paper as a ranked result: its metadata, and its links with the arXiv abstract page first."""
+    return Hit(**paper.meta(), id=paper.id, title=paper.title, score=round(score, digits), date=paper.date,
+               abstract=paper.abstract, urls=paper.all_urls)
 
 
 class IndexStats(BaseModel):
@@ -78,6 +84,9 @@ class _Side:
         self.row = {pid: i for i, pid in enumerate(self.lexical.ids)}
         self.titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()
                        if pid in self.row]
+        # " name " per author, so that a filter matches whole words of a name ("zhang", "beichen zhang").
+        self.authors = {pid: [f" {name} " for name in names.split("\n")]
+                        for pid, names in catalog.author_keys().items()}
         # Rows an embedded Chroma opened earlier may not hold (its HNSW index is loaded once per process):
         # dense search scans them exactly beside Chroma's candidates.
         unseen = [] if store_knows is None else [i for i, pid in enumerate(self.lexical.ids) if pid not in store_knows]
@@ -133,11 +142,17 @@ class Retriever:
         if filters is None or not filters.active:
             return None
         dates = side.lexical.dates
-        mask = dates > 0
+        mask = np.ones(len(dates), dtype=bool)
+        if filters.since or filters.until:
+            mask &= dates > 0
         if filters.since:
             mask &= dates >= date_key(filters.since)
         if filters.until:
             mask &= dates <= date_key(filters.until)
+        if filters.author:
+            needle = f" {author_key(filters.author)} "
+            mask &= np.array([any(needle in name for name in side.authors.get(pid, ())) for pid in side.lexical.ids],
+                             dtype=bool)
         return mask
 
     def _dense(self, side: _Side, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
@@ -220,8 +235,7 @@ class Retriever:
         relevant = best_cosine >= RELEVANT_COSINE or (
             best_cosine >= RELEVANT_COSINE_KNOWN_WORDS and side.lexical.coverage(wording) >= KNOWN_WORDS_SHARE)
         papers = {p.id: p for p in self.get_many(order)}
-        hits = [Hit(id=pid, title=papers[pid].title, score=round(fused[pid], 6), date=papers[pid].date,
-                    abstract=papers[pid].abstract, urls=papers[pid].urls) for pid in order if pid in papers]
+        hits = [_hit(papers[pid], fused[pid]) for pid in order if pid in papers]
         return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits)
 
     # -- lookups -----------------------------------------------------------------------------------------
@@ -233,6 +247,11 @@ class Retriever:
         """Papers in the order asked, unknown ids skipped."""
         with self._lock:
             return self._catalog.get_many(list(paper_ids))
+
+    def by_arxiv_id(self, arxiv_id: str) -> Paper | None:
+        with self._lock:
+            found = self._catalog.ids_for_arxiv([arxiv_id]).get(arxiv_id)
+        return self.get(found) if found else None
 
     def papers(self) -> list[Paper]:
         """Every paper, newest listing date first."""
@@ -278,9 +297,7 @@ class Retriever:
         # paper was ingested does not have it ("Error finding id").
         neighbours = [(pid, s) for pid, s in self._dense(side, side.rows.vector(row), None) if pid != paper_id][:k]
         papers = {p.id: p for p in self.get_many([pid for pid, _ in neighbours])}
-        return [Hit(id=pid, title=papers[pid].title, score=round(s, 4), date=papers[pid].date,
-                    abstract=papers[pid].abstract, urls=papers[pid].urls)
-                for pid, s in neighbours if pid in papers]
+        return [_hit(papers[pid], s, digits=4) for pid, s in neighbours if pid in papers]
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors of `texts` by the index's embedding model (answer evaluation compares sentences)."""

@@ -14,6 +14,7 @@ class StoredSearch(BaseModel):
     user_id: int
     query: str
     since: dt.date | None = None
+    author: str | None = None
     created_at: dt.datetime
 
 
@@ -21,10 +22,10 @@ class SearchStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, user_id: int, query: str, since: dt.date | None) -> int:
+    def record(self, user_id: int, query: str, since: dt.date | None, author: str | None = None) -> int:
         cursor = self.db.execute(
-            "INSERT INTO searches (user_id, query, since, created_at) VALUES (?, ?, ?, ?)",
-            (user_id, query, since.isoformat() if since else None,
+            "INSERT INTO searches (user_id, query, since, author, created_at) VALUES (?, ?, ?, ?, ?)",
+            (user_id, query, since.isoformat() if since else None, author,
              dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
         )
         return int(cursor.lastrowid or 0)
@@ -36,4 +37,5 @@ class SearchStore:
         row = rows[0]
         return StoredSearch(id=row["id"], user_id=row["user_id"], query=row["query"],
                             since=dt.date.fromisoformat(row["since"]) if row["since"] else None,
+                            author=row["author"],
                             created_at=dt.datetime.fromisoformat(row["created_at"]))

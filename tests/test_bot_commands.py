@@ -27,7 +27,7 @@ async def test_every_command_is_synced_with_described_options(simcord_env, world
     _, channel, alice, _ = world
     assert set(alice.available_commands(channel)) >= {"ask", "search", "paper", "similar", "help", "about"}
     ask = next(c for c in simcord_env.bot.tree.get_commands() if c.name == "ask")
-    assert {p.name for p in ask.parameters} == {"question", "since", "private"}
+    assert {p.name for p in ask.parameters} == {"question", "since", "private", "author"}
     assert all(p.description and p.description != "…" for c in simcord_env.bot.tree.get_commands()
                for p in getattr(c, "parameters", []))
 

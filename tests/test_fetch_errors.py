@@ -65,7 +65,7 @@ def test_a_source_that_keeps_failing_is_reported_and_its_cursor_waits(own_index:
     listing_server.hf("2026-03-13", Page(status=503, headers={"Retry-After": "0"}))
     settings = settings_for(own_index, listing_server)
     report = run_fetch(settings, sources=["hf"], since=D12, today=D14, do_ingest=True)
-    assert report.outcome == "partial" and len(report.new) == 3
+    assert report.outcome == "failed" and not report.fetched_nothing and len(report.new) == 3
     assert [p.file for p in report.problems] == ["hf 2026-03-13"]
     assert "HTTP 503 after 3 tries" in report.problems[0].reason
     assert [d.day for d in report.days] == [D12, D13], "later days wait for the failed one"
@@ -132,7 +132,7 @@ def test_an_enormous_page_is_abandoned_not_stored(own_index: Path, listing_serve
     listing_server.hf(DAY, Page(b"[" + b" " * 3_000_000 + b"]"))
     settings = settings_for(own_index, listing_server, fetch_max_page_mb=1)
     report = run_fetch(settings, sources=["hf"], date=D12)
-    assert report.outcome == "failed" and "larger than 1 MB" in report.problems[0].reason
+    assert report.fetched_nothing and "larger than 1 MB" in report.problems[0].reason
     assert not (own_index / "fetched" / "hf" / f"{DAY}.json.gz").exists()
 
 

@@ -39,14 +39,16 @@ class Ask(commands.Cog):
         question="What you want to know; the answer cites the papers it comes from",
         since=f"Only papers listed since {SINCE_HELP}",
         private="Only you see the answer",
+        author="Only papers with an author of this name (e.g. Zhang)",
     )
     async def ask(self, interaction: discord.Interaction[Any],
                   question: app_commands.Range[str, 1, QUESTION_MAX],
-                  since: app_commands.Range[str, 1, 40] | None = None, private: bool = False) -> None:
+                  since: app_commands.Range[str, 1, 40] | None = None, private: bool = False,
+                  author: app_commands.Range[str, 1, 100] | None = None) -> None:
         # Everything before the defer is instant: refusals (InputError, told privately by the error handler)
         # cost the user nothing.
         asked = check_question(self.bot.app, question)
-        filters = filters_since(since)
+        filters = filters_since(since, author)
         refusal = self.bot.admission(interaction.user.id)
         if refusal:
             await send_ephemeral(interaction, refusal)

@@ -49,11 +49,13 @@ class Papers(commands.Cog):
         return [app_commands.Choice(name=c.name, value=c.value) for c in choices]
 
     @app_commands.command(name="search", description="Ranked papers for a topic, five per page")
-    @app_commands.describe(query="A few words about the topic", since=f"Only papers listed since {SINCE_HELP}")
+    @app_commands.describe(query="A few words about the topic", since=f"Only papers listed since {SINCE_HELP}",
+                           author="Only papers with an author of this name (e.g. Zhang)")
     async def search(self, interaction: discord.Interaction[Any],
                      query: app_commands.Range[str, 1, search.MAX_QUERY_CHARS],
-                     since: app_commands.Range[str, 1, 40] | None = None) -> None:
-        checked = search.check_search(query, since)
+                     since: app_commands.Range[str, 1, 40] | None = None,
+                     author: app_commands.Range[str, 1, 100] | None = None) -> None:
+        checked = search.check_search(query, since, author)
         await acknowledge(interaction)
         result = await asyncio.to_thread(search.run, self.bot.app, checked)
         pages = search_pages(result, checked.since)
@@ -61,7 +63,7 @@ class Papers(commands.Cog):
             await deliver(interaction, pages)
             return
         search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, checked.text,
-                                            checked.since)
+                                            checked.since, author)
         await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages)))
 
     async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper:

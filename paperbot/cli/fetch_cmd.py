@@ -58,10 +58,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     for problem in report.problems:
         where = f"{problem.file} entry {problem.line}" if problem.line else problem.file
         err.print(f"  {'skipped' if problem.skipped else 'note'}: {where}: {problem.reason}", markup=False)
-    if report.outcome == "failed":
+    if report.fetched_nothing:
         err.print("failed: nothing could be fetched; the next run tries again from the same day")
         return EXIT_FAILED
-    if report.outcome == "partial":
-        err.print(f"partial: {report.skipped} item(s) skipped, the rest kept")
+    if report.outcome != "ok":
+        err.print(f"partial: {report.skipped} item(s) skipped, the rest kept; the next run resumes where this "
+                  "one stopped")
         return EXIT_PARTIAL
     return 0

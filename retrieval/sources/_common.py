@@ -6,25 +6,16 @@ import datetime as dt
 import re
 
 from core.models import ARXIV_ABS, Links
+from core.text import bare_arxiv_id
 
-_VERSION = re.compile(r"v\d+$")
-_ID_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/(.+?)(?:\.pdf)?/?$")
+__all__ = ["arxiv_links", "bare_arxiv_id", "github_url", "iso_date", "squash"]
+
 _GITHUB = re.compile(r"https?://github\.com/[\w.-]+/[\w.-]+")
 
 
 def squash(text: object) -> str:
     """One line, single spaces: arXiv hard-wraps titles and abstracts."""
     return " ".join(str(text).split()) if isinstance(text, str) else ""
-
-
-def bare_arxiv_id(value: str) -> str | None:
-    """'http://arxiv.org/abs/2403.15378v2' or '2403.15378v2' -> '2403.15378'; None when it is no id."""
-    value = value.strip()
-    match = _ID_IN_URL.search(value)
-    if match:
-        value = match.group(1)
-    value = _VERSION.sub("", value)
-    return value if re.fullmatch(r"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}", value) else None
 
 
 def iso_date(value: object) -> dt.date | None:

@@ -28,9 +28,10 @@ from digest.render import overview_note, short_date, title
 
 
 def _link_label(url: str) -> str:
-    host = urlparse(url).netloc.lower().removeprefix("www.")
-    if host == "arxiv.org" and "/search" in url:
-        return "find on arXiv"
+    parts = urlparse(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    if host == "arxiv.org":
+        return "find on arXiv" if "/search" in url else ("PDF" if parts.path.startswith("/pdf/") else "arXiv")
     if host in ("github.com", "gitlab.com", "huggingface.co"):
         return {"github.com": "code", "gitlab.com": "code", "huggingface.co": "Hugging Face"}[host]
     return host or "link"
@@ -58,7 +59,8 @@ def digest_messages(digest: Digest) -> list[Outgoing]:
         embeds.append(embed)
     for item in digest.items:
         links = " · ".join(link(_link_label(u), u) for u in item.urls)
-        meta = f"*Listed {short_date(item.date)}*" + (f" · {links}" if links else "")
+        meta = " · ".join([*([escape(item.byline)] if item.byline else []), f"*Listed {short_date(item.date)}*",
+                           *([f"▲ {item.upvotes}"] if item.upvotes is not None else []), *([links] if links else [])])
         value = f"{escape(item.tldr)}\n{meta}"
         if len(value) > FIELD_VALUE_LIMIT:
             value = f"{clip(escape(item.tldr), FIELD_VALUE_LIMIT - len(meta) - 1)}\n{meta}"
