@@ -1,14 +1,15 @@
 """The LLM client: any OpenAI-compatible chat-completions endpoint through `openai.AsyncOpenAI`.
 
-What this adds to the openai client:
+Retries are the openai client's own (`max_retries = LLM_RETRIES`): 408/409/429/5xx and failed connections,
+with exponential backoff and jitter, honouring Retry-After / Retry-After-Ms. What this adds is what the client
+lacks:
+- one overall deadline per call (`llm_timeout_seconds`), covering every attempt, the waits between them and
+  the whole response, streams included (httpx's timeout is per read, so a server trickling bytes could
+  otherwise hold a call forever). A request that hangs therefore uses up the deadline and is not retried: it
+  has already cost the user the whole wait;
 - a cap on concurrent calls (a semaphore held for the whole call, retries included), with counters of the
   calls in flight and the most ever in flight, so the bot can say "busy, retry" and a benchmark can prove
   the cap held;
-- retries with exponential backoff and jitter on 429, 5xx and failed connections, honouring Retry-After (the
-  client's own retries are off so there is one policy). A timeout is not retried: it has already cost the
-  user the whole `llm_timeout_seconds`;
-- one deadline per attempt covering the whole response, streams included (httpx's timeout is per read, so a
-  server trickling bytes could otherwise hold a call forever);
 - every failure becomes `LLMError` with a short reason written for the user ("the LLM did not answer within
   60 s"), which the engine shows when it falls back to an extractive answer.
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
@@ -36,19 +36,14 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 # Servers that need no key (Ollama, vLLM, llama.cpp) still get one: the openai client insists on a value.
 PLACEHOLDER_KEY = "not-needed"
-BACKOFF_INITIAL = 0.5
-BACKOFF_MAX = 8.0
-RETRY_AFTER_MAX = 30.0
 
 
 class LLMError(Exception):
     """The endpoint gave no usable answer; `reason` says why in words for the user."""
 
-    def __init__(self, reason: str, *, retryable: bool = False, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.retryable = retryable
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -98,7 +93,7 @@ class LLMClient:
         if self._loop is not loop or self._client is None or self._semaphore is None:
             self._loop = loop
             self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
-                                              timeout=self.timeout, max_retries=0)
+                                              timeout=self.timeout, max_retries=self.retries)
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         return self._client, self._semaphore
 
@@ -117,26 +112,20 @@ class LLMClient:
 
     async def complete(self, messages: list[dict[str, str]], max_tokens: int, *, timeout: float | None = None,
                        retries: int | None = None) -> Completion:
-        """One chat completion; `timeout` and `retries` override the settings for this call."""
+        """One chat completion; `timeout` (the overall deadline) and `retries` override the settings."""
         timeout = self.timeout if timeout is None else timeout
-        retries = self.retries if retries is None else retries
         client, semaphore = self._bind()
+        if retries is not None and retries != self.retries:
+            client = client.with_options(max_retries=retries)
         async with semaphore:
             self._enter()
             try:
-                attempt = 0
-                while True:
-                    try:
-                        async with asyncio.timeout(timeout):
-                            response = await client.chat.completions.create(**self._params(messages, max_tokens),
-                                                                            timeout=timeout)
-                        return _completion(response)
-                    except Exception as exc:
-                        error = self._classify(exc, timeout)
-                        if not error.retryable or attempt >= retries:
-                            raise error from exc
-                    attempt += 1
-                    await self._backoff(attempt, error)
+                async with asyncio.timeout(timeout):
+                    response = await client.chat.completions.create(**self._params(messages, max_tokens),
+                                                                    timeout=timeout)
+                return _completion(response)
+            except Exception as exc:
+                raise self._classify(exc, timeout) from exc
             finally:
                 self._leave()
 
@@ -144,37 +133,26 @@ class LLMClient:
                      result: StreamResult) -> AsyncGenerator[str, None]:
         """Text deltas as they arrive; `result` holds the whole text and usage at the end.
 
-        A failure before the first delta is retried like `complete`; after it, the partial answer cannot be
-        taken back, so the error is raised to the caller. The deadline counts only time spent waiting for the
-        endpoint, not time the consumer spends between deltas (editing a Discord message, say), and it is
-        never active across a `yield`, where it would cancel the consumer instead.
+        The request that opens the stream is retried by the client like `complete`; once the stream is open,
+        a failure cannot take back the partial answer, so it is raised to the caller. The deadline counts
+        only time spent waiting for the endpoint, not time the consumer spends between deltas (editing a
+        Discord message, say), and it is never active across a `yield`, where it would cancel the consumer.
         """
         client, semaphore = self._bind()
         async with semaphore:
             self._enter()
             try:
-                attempt = 0
-                while True:
-                    started = False
-                    try:
-                        async for delta in self._stream_once(client, messages, max_tokens, result):
-                            started = True
-                            yield delta
-                        if not result.text.strip():
-                            raise LLMError("the LLM returned an empty answer")
-                        return
-                    except Exception as exc:
-                        error = self._classify(exc, self.timeout)
-                        if started or not error.retryable or attempt >= self.retries:
-                            raise error from exc
-                    attempt += 1
-                    result.text = ""
-                    await self._backoff(attempt, error)
+                async for delta in self._deltas(client, messages, max_tokens, result):
+                    yield delta
+                if not result.text.strip():
+                    raise LLMError("the LLM returned an empty answer")
+            except Exception as exc:
+                raise self._classify(exc, self.timeout) from exc
             finally:
                 self._leave()
 
-    async def _stream_once(self, client: openai.AsyncOpenAI, messages: list[dict[str, str]], max_tokens: int,
-                           result: StreamResult) -> AsyncGenerator[str, None]:
+    async def _deltas(self, client: openai.AsyncOpenAI, messages: list[dict[str, str]], max_tokens: int,
+                      result: StreamResult) -> AsyncGenerator[str, None]:
         loop = asyncio.get_running_loop()
         remaining = self.timeout
         started = loop.time()
@@ -212,14 +190,6 @@ class LLMClient:
     def _leave(self) -> None:
         self.in_flight -= 1
 
-    async def _backoff(self, attempt: int, error: LLMError) -> None:
-        if error.retry_after is not None:
-            delay = error.retry_after
-        else:
-            delay = min(BACKOFF_INITIAL * 2 ** (attempt - 1), BACKOFF_MAX) * (1 - 0.25 * random.random())
-        log.info("llm retry", extra={"attempt": attempt, "delay_s": round(delay, 2), "reason": error.reason})
-        await asyncio.sleep(delay)
-
     def _classify(self, exc: Exception, timeout: float) -> LLMError:
         """Cancellation is not an Exception and never reaches here: it propagates to the caller."""
         if isinstance(exc, LLMError):
@@ -227,19 +197,13 @@ class LLMClient:
         if isinstance(exc, TimeoutError | openai.APITimeoutError):
             return LLMError(f"the LLM did not answer within {timeout:g} s")
         if isinstance(exc, openai.APIConnectionError):
-            return LLMError(f"could not reach the LLM endpoint at {self.endpoint}", retryable=True)
+            return LLMError(f"could not reach the LLM endpoint at {self.endpoint}")
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
-            retry_after = _retry_after(exc.response.headers if exc.response is not None else None)
             if status == 429:
-                if retry_after is not None and retry_after > RETRY_AFTER_MAX:
-                    return LLMError("the LLM endpoint is rate-limiting requests (HTTP 429)")
-                return LLMError("the LLM endpoint is rate-limiting requests (HTTP 429)", retryable=True,
-                                retry_after=retry_after)
+                return LLMError("the LLM endpoint is rate-limiting requests (HTTP 429)")
             if status >= 500:
-                return LLMError(f"the LLM endpoint failed (HTTP {status})", retryable=True,
-                                retry_after=retry_after if retry_after is not None and
-                                retry_after <= RETRY_AFTER_MAX else None)
+                return LLMError(f"the LLM endpoint failed (HTTP {status})")
             if status in (401, 403):
                 return LLMError(f"the LLM endpoint refused the API key (HTTP {status})")
             if status == 404:
@@ -251,22 +215,6 @@ class LLMClient:
             return LLMError(f"the LLM call failed ({type(exc).__name__})")
         log.warning("unexpected LLM client error", exc_info=exc)
         return LLMError(f"the LLM call failed ({type(exc).__name__})")
-
-
-def _retry_after(headers: Any) -> float | None:
-    if headers is None:
-        return None
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            continue
-        if seconds >= 0:
-            return seconds
-    return None
 
 
 def _completion(response: Any) -> Completion:

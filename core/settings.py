@@ -97,10 +97,12 @@ class LLMSettings(_Section):
         description="Tokens reserved for the answer: the prompt never exceeds LLM_CONTEXT_WINDOW minus this.")
     llm_context_window: int = Field(default=16_384, ge=256, le=2_000_000,
                                     description="The model's context window, in tokens.")
-    llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600,
-                                       description="Seconds one LLM call may take before it is abandoned.")
-    llm_retries: int = Field(default=2, ge=0, le=10,
-                             description="Retries on 429 / 5xx / timeouts, with exponential backoff.")
+    llm_timeout_seconds: float = Field(
+        default=60.0, gt=0, le=600,
+        description="Seconds one LLM call may take in all, retries included, before it is abandoned.")
+    llm_retries: int = Field(
+        default=2, ge=0, le=10,
+        description="Retries on 429 / 5xx / failed connections (the openai client's, honouring Retry-After).")
     llm_max_concurrency: int = Field(
         default=4, ge=1, le=256,
         description="At most this many LLM calls at once, across all users (Discord users beyond it are asked "

@@ -170,6 +170,21 @@ async def test_rate_limit_honours_retry_after(openai_server: FakeOpenAI, engines
     assert answer.mode == "llm" and len(openai_server.chat_requests) == 2
 
 
+async def test_a_server_error_is_retried_after_the_delay_the_server_asks_for(openai_server: FakeOpenAI,
+                                                                              engines) -> None:
+    openai_server.script(Reply(status=503, headers={"Retry-After": "0.9"}), Reply("RankGen scores generations [1]."))
+    answer = await engines(openai_server, llm_timeout_seconds=5.0).answer("What does RankGen score?")
+    assert answer.mode == "llm" and len(openai_server.chat_requests) == 2
+    assert answer.timings_ms.llm >= 900  # the client's own backoff would have waited at most 0.5 s
+
+
+async def test_one_deadline_covers_every_attempt_and_the_waits_between(openai_server: FakeOpenAI, engines) -> None:
+    openai_server.script(Reply(status=503, headers={"Retry-After": "3"}), Reply("RankGen scores generations [1]."))
+    answer = await engines(openai_server, llm_timeout_seconds=1.0, llm_retries=2).answer("What does RankGen score?")
+    assert answer.mode == "extractive" and answer.fallback_reason == "the LLM did not answer within 1 s"
+    assert len(openai_server.chat_requests) == 1 and answer.timings_ms.llm < 2500
+
+
 FAILURES = {
     "timeout": ([Reply("too late [1]", delay=5)], "did not answer within 1 s", 1),
     "server error twice": ([Reply(status=500), Reply(status=503)], "HTTP 503", 2),
