@@ -65,9 +65,7 @@ class Packed:
     messages: list[dict[str, str]]
     sources: list[Source]
     prompt_tokens: int  # counted, without margin
-    budget: int
     dropped: list[int] = field(default_factory=list)  # source numbers left out
-    cut: list[int] = field(default_factory=list)  # source numbers whose abstract was shortened
     question_cut: bool = False  # the question itself was shortened to leave room for one source
 
 
@@ -124,7 +122,7 @@ class Packer:
         value (the question) that is then cut down to leave room for sources.
         """
         values = dict(values)
-        packed = Packed(messages=[], sources=[], prompt_tokens=0, budget=self.budget)
+        packed = Packed(messages=[], sources=[], prompt_tokens=0)
         room = self._room(template, system, values)
         # Room worth freeing (by dropping optional parts, then shortening the question): the best source
         # whole if it is short, else enough of it to be useful.
@@ -174,7 +172,6 @@ class Packer:
         packed.messages = messages
         packed.sources = chosen
         packed.prompt_tokens = tokens
-        packed.cut = [s.n for s in chosen if s.shown is not None]
         return packed
 
     def _cost(self, source: Source) -> tuple[Source, int]:

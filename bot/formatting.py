@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import discord
 
+from core.text import clip
+
 CONTENT_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
@@ -47,21 +49,6 @@ def escape(text: str) -> str:
     Parentheses stay as they are: with brackets escaped they cannot form a link.
     """
     return _ESCAPE.sub(r"\\\1", text)
-
-
-def clip(text: str, limit: int, ellipsis: str = "…") -> str:
-    """Cut at a word boundary when one is near, marking the cut."""
-    if len(text) <= limit:
-        return text
-    room = limit - len(ellipsis)
-    head = text[:room]
-    space = head.rfind(" ")
-    if space >= room * 0.6:
-        head = head[:space]
-    # A trailing backslash would escape the ellipsis; an unfinished escape is dropped instead.
-    while head.endswith("\\"):
-        head = head[:-1]
-    return head.rstrip() + ellipsis
 
 
 def clip_sentences(text: str, limit: int) -> str:

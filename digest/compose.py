@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from core.models import Answer, Paper
+from core.text import shorten
 from digest.models import Digest, DigestItem
 from digest.selection import Selection
 
@@ -32,14 +33,6 @@ class DigestEngine(Protocol):
     async def overview(self, papers: list[Paper]) -> Answer: ...
 
     async def tldr(self, paper: Paper) -> str: ...
-
-
-def one_line(text: str, limit: int = TLDR_MAX_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return cut + "…"
 
 
 def first_sentence(text: str) -> str:
@@ -89,7 +82,7 @@ async def _tldr(engine: DigestEngine, paper: Paper) -> str:
     except Exception:
         log.exception("digest tldr failed", extra={"paper": paper.id})
         text = ""
-    return one_line(text or first_sentence(paper.abstract))
+    return shorten(text or first_sentence(paper.abstract), TLDR_MAX_CHARS)
 
 
 async def _overview(engine: DigestEngine, papers: list[Paper]) -> Answer | None:

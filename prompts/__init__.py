@@ -40,8 +40,6 @@ class Prompts:
     def __init__(self, override_dir: Path | None = None) -> None:
         if override_dir is not None and not override_dir.is_dir():
             raise ConfigError(f"PROMPTS_DIR: {override_dir} is not a folder")
-        self.override_dir = override_dir
-        self.sources: dict[str, Path] = {}
         self._templates: dict[str, str] = {}
         for name, (allowed, required) in TEMPLATES.items():
             path = BUNDLED_DIR / f"{name}.md"
@@ -58,7 +56,6 @@ class Prompts:
             if required - used:
                 raise ConfigError(f"PROMPTS_DIR: {path} lacks required placeholders {sorted(required - used)}")
             self._templates[name] = text
-            self.sources[name] = path
 
     def template(self, name: str) -> str:
         return self._templates[name]

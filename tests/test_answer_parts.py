@@ -145,7 +145,8 @@ def pack(budget: int, items: list[Source]):
 
 def test_everything_fits_in_a_big_window() -> None:
     packed = pack(8000, sources())
-    assert [s.n for s in packed.sources] == [1, 2, 3, 4] and not packed.dropped and not packed.cut
+    assert [s.n for s in packed.sources] == [1, 2, 3, 4] and not packed.dropped
+    assert all(s.shown is None for s in packed.sources)  # none of them cut
 
 
 def test_lower_ranked_sources_go_first_then_abstracts_are_cut() -> None:
