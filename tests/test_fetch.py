@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
+import re
 import sqlite3
 import time
 from pathlib import Path
@@ -166,3 +168,32 @@ def test_an_index_of_an_older_release_is_migrated_in_place_without_re_embedding(
     listing_server.hf(DAY, Page.fixture("hf/2026-03-12.json"))
     fetched = run_fetch(settings, sources=["hf"], date=dt.date(2026, 3, 12), do_ingest=True)
     assert fetched.ingest is not None and fetched.ingest.total_in_index == 330
+
+
+def test_fetched_metadata_is_used_by_paper_search_and_answers(own_index: Path, listing_server: ListingServer,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from app.papers import resolve_paper
+    from retrieval import Retriever
+
+    listing_server.hf(DAY, Page.fixture("hf/2026-03-12.json"))
+    use(monkeypatch, own_index, listing_server)
+    assert main(["fetch", "-q", "--source", "hf", "--date", DAY, "--ingest"]) == 0
+    capsys.readouterr()
+    retriever = Retriever.open(make_settings(own_index))
+    # /paper takes an arXiv id or link, any version.
+    for given in ("2403.15378", "arXiv:2403.15378v2", "https://arxiv.org/abs/2403.15378v2",
+                  "https://arxiv.org/pdf/2603.11872v1"):
+        assert resolve_paper(retriever, given).arxiv_id == given.split("/")[-1].removeprefix("arXiv:")[:10]
+    # The author filter keeps only that author's papers, on the CLI as in the bot.
+    assert main(["search", "--json", "--author", "zhang", "long text image retrieval"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert [r["title"] for r in results] == [LONG_CLIP]
+    assert main(["search", "--json", "--author", "Okafor", "agents"]) == 0
+    assert [r["title"] for r in json.loads(capsys.readouterr().out)["results"]] == [
+        "Sparse Memory Routing for Long-Horizon Language Agents"]
+    # The extractive answer names the paper with its first author and year, and links its arXiv page.
+    assert main(["ask", "how do I make CLIP handle long captions?"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"Long-CLIP \(Zhang et al\., 2024\) \[\d\]", out)
+    assert "https://arxiv.org/abs/2403.15378" in out

@@ -99,7 +99,10 @@ def answer_text(answer: Answer, settings: Settings, *, answer_printed: bool = Fa
         lines.append("Sources:")
         for c in answer.citations:
             when = f" ({c.date.isoformat()})" if c.date else ""
-            lines.append(f"[{c.n}] {c.title}{when}")
+            byline = f" · {c.byline(c.date)}" if c.authors else ""
+            lines.append(f"[{c.n}] {c.title}{when}{byline}")
+            if c.abs_url:
+                lines.append(f"    {c.abs_url}")
             lines.append(textwrap.fill(f'"{c.quote}"', width=100, initial_indent="    ", break_on_hyphens=False,
                                        subsequent_indent="    "))
         lines.append("")
