@@ -197,7 +197,7 @@ def run_fetch(settings: Settings, *, sources: Sequence[str] | None = None, date:
                     if result.error:
                         report.problems.append(Problem(file=f"{source} {day.isoformat()}", line=0,
                                                        reason=f"not fetched: {result.error}"))
-                        log.warning("fetch failed", extra={"source": source, "day": day.isoformat(),
+                        log.info("fetch failed", extra={"source": source, "day": day.isoformat(),
                                                            "reason": result.error})
                         break  # later days wait for this one: the cursor stays here
                     completed[source] = day

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from core.models import ARXIV_ABS, Links
 from core.text import bare_arxiv_id
+from retrieval.records import Problem, Record
 
-__all__ = ["arxiv_links", "bare_arxiv_id", "github_url", "iso_date", "squash"]
+__all__ = ["arxiv_links", "bare_arxiv_id", "collect", "github_url", "iso_date", "missing_text", "squash"]
+T = TypeVar("T")
 
 _GITHUB = re.compile(r"https?://github\.com/[\w.-]+/[\w.-]+")
 
@@ -41,3 +45,31 @@ def github_url(*texts: str) -> str | None:
         if match:
             return match.group(0).rstrip(".")
     return None
+
+
+def missing_text(arxiv_id: str | None, title: str, abstract: str) -> str | None:
+    """Why an entry cannot be a paper (no title, an empty abstract), naming the entry; None when it can."""
+    label = arxiv_id or repr(title[:60]) or "?"
+    if not title:
+        return f"entry {label}: no title"
+    if not abstract:
+        return f"entry {label}: empty abstract"
+    return None
+
+
+def collect(items: Sequence[T], record: Callable[[T, int], Record | None], name: str,
+            problems: list[Problem]) -> list[Record]:
+    """The record of each item (numbered from 1) that makes one; an entry listed twice is noted and merged."""
+    records: list[Record] = []
+    seen: set[str] = set()
+    for number, item in enumerate(items, start=1):
+        made = record(item, number)
+        if made is None:
+            continue
+        key = made.arxiv_id or made.title.casefold()
+        if key in seen:
+            problems.append(Problem(file=name, line=number, skipped=False,
+                                    reason=f"entry {(made.arxiv_id or made.title[:60])!r}: listed twice (merged)"))
+        seen.add(key)
+        records.append(made)
+    return records

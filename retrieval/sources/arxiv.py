@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from retrieval.records import Problem, Record
-from retrieval.sources._common import arxiv_links, bare_arxiv_id, github_url, iso_date, squash
+from retrieval.sources._common import arxiv_links, bare_arxiv_id, collect, github_url, iso_date, missing_text, squash
 from retrieval.sources.http import HttpClient, Page
 
 SUFFIX = ".atom.gz"
@@ -98,15 +98,9 @@ def _record(entry: ET.Element, number: int, name: str, day: dt.date | None, prob
         problems.append(Problem(file=name, line=number, reason=f"arXiv answered an error: {abstract[:200]}"))
         return None
     arxiv_id = bare_arxiv_id(raw_id)
-    label = arxiv_id or repr(title[:60]) or "?"
-    if not arxiv_id:
-        problems.append(Problem(file=name, line=number, reason=f"entry {label}: no arXiv id"))
-        return None
-    if not title:
-        problems.append(Problem(file=name, line=number, reason=f"entry {label}: no title"))
-        return None
-    if not abstract:
-        problems.append(Problem(file=name, line=number, reason=f"entry {label}: empty abstract"))
+    missing = f"entry {title[:60]!r}: no arXiv id" if not arxiv_id else missing_text(arxiv_id, title, abstract)
+    if missing:
+        problems.append(Problem(file=name, line=number, reason=missing))
         return None
     primary = entry.find(f"{ARXIV}primary_category")
     categories = [primary.get("term", "")] if primary is not None else []
@@ -124,15 +118,4 @@ def parse_page(data: bytes, name: str, day: dt.date | None, problems: list[Probl
     entries = _entries(data, name, problems)
     if not entries and not any(p.file == name for p in problems):
         problems.append(Problem(file=name, line=0, skipped=False, reason="no papers submitted on this day"))
-    records: list[Record] = []
-    seen: set[str] = set()
-    for number, entry in enumerate(entries, start=1):
-        record = _record(entry, number, name, day, problems)
-        if record is None:
-            continue
-        if record.arxiv_id in seen:
-            problems.append(Problem(file=name, line=number, skipped=False,
-                                    reason=f"entry {record.arxiv_id}: listed twice (merged)"))
-        seen.add(record.arxiv_id or "")
-        records.append(record)
-    return records
+    return collect(entries, lambda entry, number: _record(entry, number, name, day, problems), name, problems)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from retrieval.records import Problem, Record
-from retrieval.sources._common import arxiv_links, bare_arxiv_id, iso_date, squash
+from retrieval.sources._common import arxiv_links, bare_arxiv_id, collect, iso_date, missing_text, squash
 from retrieval.sources.http import HttpClient, Page
 
 SUFFIX = ".json.gz"
@@ -91,12 +91,9 @@ def _record(item: Any, number: int, name: str, day: dt.date | None, problems: li
     arxiv_id = bare_arxiv_id(str(paper.get("id") or ""))
     title = squash(paper.get("title") or item.get("title"))
     abstract = squash(paper.get("summary") or item.get("summary"))
-    label = arxiv_id or repr(title[:60]) or "?"
-    if not title:
-        problems.append(Problem(file=name, line=number, reason=f"entry {label}: no title"))
-        return None
-    if not abstract:
-        problems.append(Problem(file=name, line=number, reason=f"entry {label}: empty abstract"))
+    missing = missing_text(arxiv_id, title, abstract)
+    if missing:
+        problems.append(Problem(file=name, line=number, reason=missing))
         return None
     authors = [squash(a.get("name")) for a in paper.get("authors") or [] if isinstance(a, dict)]
     upvotes = paper.get("upvotes")
@@ -117,16 +114,4 @@ def parse_page(data: bytes, name: str, day: dt.date | None, problems: list[Probl
     items = _items(data.decode("utf-8", errors="replace"), name, problems)
     if not items and not any(p.file == name for p in problems):
         problems.append(Problem(file=name, line=0, skipped=False, reason="no papers listed on this day"))
-    records: list[Record] = []
-    seen: set[str] = set()
-    for number, item in enumerate(items, start=1):
-        record = _record(item, number, name, day, problems)
-        if record is None:
-            continue
-        key = record.arxiv_id or record.title.casefold()
-        if key in seen:
-            problems.append(Problem(file=name, line=number, skipped=False,
-                                    reason=f"entry {record.arxiv_id or record.title[:60]!r}: listed twice (merged)"))
-        seen.add(key)
-        records.append(record)
-    return records
+    return collect(items, lambda item, number: _record(item, number, name, day, problems), name, problems)

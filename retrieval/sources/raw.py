@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import os
-import tempfile
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from core.files import write_atomic
 from core.settings import Settings
 from retrieval.sources.http import Page, Validators
+
+__all__ = ["FetchState", "LastRun", "Outcome", "fetched_dir", "load_state", "save_state", "store_page", "write_atomic"]
 
 Outcome = Literal["ok", "partial", "failed"]
 
@@ -50,20 +51,6 @@ def fetched_dir(settings: Settings) -> Path:
 
 def _state_path(settings: Settings) -> Path:
     return fetched_dir(settings) / "state.json"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def load_state(settings: Settings) -> FetchState:
