@@ -64,7 +64,7 @@ def heartbeat_path(settings: Settings) -> Path:
 
 def beat(settings: Settings) -> None:
     """Record that the bot is alive: `paperbot health` reads the file's age."""
-    write_atomic(heartbeat_path(settings), f"{time.time():.0f}\n")
+    write_atomic(heartbeat_path(settings), f"{time.time():.0f}\n".encode())
 
 
 def check_settings(env_files: Sequence[Path], error: ConfigError | None) -> Check:

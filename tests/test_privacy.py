@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from support.botsim import QUESTION
 
 from paperbot.cli import main
 from storage import open_database
 from storage.privacy import forget_user, prune
+
+# The first answer in a process embeds its candidates' sentences (seconds on a loaded 2-core machine).
+SLOW_FIRST_ANSWER = pytest.mark.simcord(settle_timeout=60)
 
 
 def rows_mentioning(db, user_id: int) -> list[str]:
@@ -27,6 +31,7 @@ def stamp(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+@SLOW_FIRST_ANSWER
 async def test_forget_me_leaves_no_row_of_that_user(simcord_env, world):
     _, channel, alice, bob = world
     asked = await alice.slash(channel, "ask", question=QUESTION)

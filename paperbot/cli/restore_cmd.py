@@ -1,4 +1,7 @@
-"""`paperbot restore SRC`: put a backup made by `paperbot backup` back into DATA_DIR (the bot must be stopped)."""
+"""`paperbot restore SRC`: put a backup made by `paperbot backup` back into DATA_DIR (the bot must be stopped).
+
+What it replaces is kept until the restore has succeeded; a failed restore changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +13,11 @@ from core.settings import Settings
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, metavar="SRC", help="a folder written by `paperbot backup`")
-    parser.epilog = "What it replaces is kept until the restore has succeeded; a failed restore changes nothing."
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from app.backup import restore
 
-    parts = restore(settings, args.source)
-    print(f"restored {', '.join(parts)} into {settings.data_dir}; start PaperBot (migrations run on start)")
+    print(f"restored {', '.join(restore(settings, args.source))} into {settings.data_dir}; "
+          "start PaperBot (migrations run on start)")
     return 0
