@@ -1,7 +1,8 @@
 """PaperBot's Discord adapter: commands, DMs, mentions and threads, views, formatting to Discord's limits.
 
-No retrieval or LLM logic lives here: everything goes through `app.wiring.App` (engine, retriever, state),
-which the console and the CLI use too.
+No retrieval or LLM logic lives here: commands call the use cases of `app` (the same ones the console and the
+CLI call) on `app.wiring.App`, and keep only Discord-side state (answers under buttons, conversations, searches)
+in `storage`.
 """
 
 from __future__ import annotations

@@ -83,8 +83,8 @@ class Papers(commands.Cog):
     async def paper(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
         found = await self._resolve(interaction, title)
         await acknowledge(interaction)
-        similar = await asyncio.to_thread(self.bot.app.retriever.similar, found.id, 3)
-        await deliver(interaction, [paper_message(papers.PaperDetails(paper=found, similar=similar))])
+        details = await asyncio.to_thread(papers.paper_details, self.bot.app, found.id)
+        await deliver(interaction, [paper_message(details)])
 
     @app_commands.command(name="similar", description="Papers closest to one you know, and why")
     @app_commands.describe(title="Start typing a title and pick it from the list")

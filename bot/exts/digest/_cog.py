@@ -80,13 +80,10 @@ class DigestCog(commands.Cog):
     # restart, a new channel or a changed time needs no re-arming.
     @tasks.loop(minutes=1)
     async def scheduler(self) -> None:
-        await self.poster.tick()
-
-    @scheduler.error
-    async def _scheduler_failed(self, error: BaseException) -> None:
-        # An exception ends a tasks.loop: log it (the database was unreadable this minute) and keep ticking.
-        log_failure("digest scheduler tick", error)
-        self.scheduler.restart()
+        try:
+            await self.poster.tick()
+        except Exception as error:  # raised on, it would end the loop for good: logged, and tried next minute
+            log_failure("digest scheduler tick", error)
 
     @scheduler.before_loop
     async def _before_scheduler(self) -> None:
