@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import discord
+import pytest
 
 from bot.formatting import (
     CONTENT_LIMIT,
@@ -19,6 +20,7 @@ from bot.formatting import (
 )
 from bot.limits import Cooldowns, EditThrottle
 from bot.render import answer_messages, search_pages, sources_messages
+from bot.replies import OverLimitError, message_kwargs
 from core.models import Answer, Citation, Hit, Paper, SearchResult
 
 MARKER = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
@@ -162,3 +164,12 @@ def test_cooldown_counts_per_user_and_expires():
     assert cooldowns.retry_after(1) == 6
     now[0] = 110
     assert cooldowns.retry_after(1) == 0
+
+
+def test_a_message_over_the_limits_is_stopped_before_it_is_sent():
+    assert message_kwargs(Outgoing(content="x" * CONTENT_LIMIT))["allowed_mentions"].to_dict() == {"parse": []}
+    with pytest.raises(OverLimitError):
+        message_kwargs(Outgoing(content="x" * (CONTENT_LIMIT + 1)))
+    eleven = [discord.Embed(description="x") for _ in range(11)]
+    with pytest.raises(OverLimitError):
+        message_kwargs(Outgoing(embeds=eleven), edit=True)
