@@ -78,13 +78,11 @@ def test_extractive_answers_read_as_answers(answered) -> None:
 
 
 async def test_a_followup_about_the_second_one_quotes_what_it_proposes(retriever) -> None:
-    from answer.followup import turn_from_answer
-
     engine = Engine(Settings(_env_file=None, openai_base_url=None, openai_api_key=None), retriever)
     first = await engine.answer("Which papers are about Mixture of Experts?")
     second_title = first.citations[1].title
     assert second_title == "Contrastive Learning and Mixture of Experts Enables Precise Vector Embeddings"
-    answer = await engine.answer("what does the second one propose?", history=[turn_from_answer(first)])
+    answer = await engine.answer("what does the second one propose?", history=[first.as_turn()])
     assert [c.title for c in answer.citations] == [second_title]
     assert answer.citations[0].quote.startswith("In this paper, we target this issue")
     assert "The advancement of transformer neural networks" not in answer.answer  # background, not the proposal
