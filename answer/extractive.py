@@ -30,6 +30,9 @@ from core.text import DocumentFrequency, defang_mentions, join_names, short_titl
 MAX_PAPERS = 3
 MAX_POINTS = 4
 POINT_CHARS = 280
+QUERY_CHARS = 300  # a question's opening says what it asks; each token more costs model time
+MAX_SENTENCES = 5  # per paper: bounds what one answer embeds (3 papers: 15 sentences, then cached)
+SENTENCE_CHARS = 240  # a sentence's opening carries its gist; the model's cost grows with every token
 OTHER_PAPER_MIN = 0.3  # a lower-ranked paper is quoted only if one of its sentences is this close to the question
 SECOND_POINT_MIN = 0.45  # a second sentence of a paper is quoted only if this close
 ASKS_WHAT_BONUS = 0.25  # "what does it propose?": the contribution sentence beats background that matches words
@@ -63,7 +66,7 @@ class SentenceVectors:
     is embedded again): an answer scores the sentences of the 3-5 papers retrieved, and follow-ups come back
     to the same papers, so only the question is embedded on a repeat."""
 
-    def __init__(self, embed: Embed, capacity: int = 512) -> None:
+    def __init__(self, embed: Embed, capacity: int = 1024) -> None:
         self._embed = embed
         self._capacity = capacity
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -78,9 +81,10 @@ class SentenceVectors:
         keys = [hashlib.sha1(f"{s.id}\0{s.abstract}".encode()).hexdigest() for s in sources]
         with self._lock:
             missing = [i for i, key in enumerate(keys) if key not in self._cache]
-        texts = [query] + [t for i in missing for t in per_source[i]]
-        vectors = self._unit(texts)
-        q, pos = vectors[0], 1
+        # The question apart: batched with short sentences, a long question would pad every one to its length.
+        q = self._unit([query[:QUERY_CHARS]])[0]
+        texts = [t[:SENTENCE_CHARS] for i in missing for t in per_source[i]]
+        vectors, pos = self._unit(texts) if texts else np.zeros((0, len(q)), dtype=np.float32), 0
         with self._lock:
             for i in missing:
                 self._cache[keys[i]] = vectors[pos:pos + len(per_source[i])]
@@ -102,9 +106,26 @@ def _lexical(query: str, per_source: list[list[str]]) -> list[np.ndarray]:
     return [r / top for r in raw]
 
 
+def _shortlist(query: str, sentences: list[str]) -> list[str]:
+    """At most `MAX_SENTENCES` of an abstract, in order, worth embedding: the opening two, those stating a
+    contribution or result, and those sharing the most words with the query. Embedding every sentence of
+    three abstracts costs seconds on a busy CPU; these hold the answer in practice."""
+    if len(sentences) <= MAX_SENTENCES:
+        return sentences
+    wanted = set(content_terms(query))
+    keep = {0, 1} | {i for i, s in enumerate(sentences) if states_contribution(s) or states_result(s)}
+    by_words = sorted(range(len(sentences)), key=lambda i: -len(wanted & set(content_terms(sentences[i]))))
+    for i in by_words:
+        if len(keep) >= MAX_SENTENCES:
+            break
+        keep.add(i)
+    return [sentences[i] for i in sorted(keep)[:MAX_SENTENCES]]
+
+
 def _candidates(question: str, query: str, sources: Sequence[Source],
                 vectors: SentenceVectors | None) -> list[list[_Candidate]]:
-    per_source = [[source.abstract[s:e] for s, e in sentence_spans(source.abstract)] for source in sources]
+    per_source = [_shortlist(query, [source.abstract[s:e] for s, e in sentence_spans(source.abstract)])
+                  for source in sources]
     similarity = vectors.similarities(query, per_source, sources) if vectors else _lexical(query, per_source)
     asks_what, asks_result = bool(_ASKS_WHAT.search(question)), bool(_ASKS_RESULT.search(question))
     result = []
@@ -133,7 +154,7 @@ def build(question: str, sources: list[Source], *, focus: bool = False, query: s
     lead says so, instead of picking the best of the top results. `query` is what the sentences are compared
     with (the rewritten follow-up; default: the question); the question decides what kind of sentence is asked.
     """
-    pool = sources if focus else sources[: MAX_PAPERS + 2]
+    pool = sources if focus else sources[:MAX_PAPERS]
     ranked = _candidates(question, query or question, pool, vectors)
 
     chosen: list[_Candidate] = []
