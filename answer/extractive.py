@@ -112,9 +112,9 @@ def _shortlist(query: str, sentences: list[str]) -> list[str]:
     three abstracts costs seconds on a busy CPU; these hold the answer in practice."""
     if len(sentences) <= MAX_SENTENCES:
         return sentences
-    wanted = set(content_terms(query))
+    wanted = set(terms(query))
     keep = {0, 1} | {i for i, s in enumerate(sentences) if states_contribution(s) or states_result(s)}
-    by_words = sorted(range(len(sentences)), key=lambda i: -len(wanted & set(content_terms(sentences[i]))))
+    by_words = sorted(range(len(sentences)), key=lambda i: -len(wanted & set(terms(sentences[i]))))
     for i in by_words:
         if len(keep) >= MAX_SENTENCES:
             break
