@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from app.wiring import App
 from core.errors import PaperBotError
 from digest.models import DigestRun, DigestTarget
-from digest.schedule import next_slot
+from digest.schedule import next_slot, today_for
 from digest.selection import split_topics, topic_relevance
 from digest.subscriptions import updated_target
 from storage.digests import DigestStore
@@ -32,7 +32,7 @@ class Subscribed(Subscription):
 
 
 def _status(app: App, store: DigestStore, target: DigestTarget, now: dt.datetime) -> Subscription:
-    served = store.served_on(target.key, now.date())
+    served = store.served_on(target.key, today_for(target, now))
     runs = store.runs(target.key, 1)
     return Subscription(target=target, next_at=next_slot(target, now, app.settings.digest_grace_hours, served),
                         last_run=runs[0] if runs else None)
@@ -48,11 +48,17 @@ def unmatched_topics(app: App, topics: str | None) -> list[str]:
 
 
 def subscribe(app: App, base: DigestTarget, *, time: dt.time | None, size: int | None, topics: str | None,
-              archive: bool | None) -> Subscribed:
-    """Create or change the subscription `base` names: the options given, the old values for the rest."""
+              archive: bool | None, tz: str | None = None) -> Subscribed:
+    """Create or change the subscription `base` names: the options given, the old values for the rest.
+
+    A time given without a zone is in the server's default zone (`/digest timezone`), else UTC.
+    """
     store = DigestStore(app.db)
     old = store.get_target(base.key)
-    saved = store.save_target(updated_target(old, base, time=time, size=size, topics=topics, archive=archive))
+    if tz is None and time is not None:
+        tz = store.guild_zone(base.guild_id)
+    saved = store.save_target(updated_target(old, base, time=time, tz=tz, size=size, topics=topics,
+                                             archive=archive))
     status = _status(app, store, saved, base.updated_at)
     return Subscribed(**status.model_dump(), created=old is None, unmatched_topics=unmatched_topics(app, saved.topics))
 
@@ -76,3 +82,11 @@ def subscription(app: App, key: str) -> DigestTarget | None:
 def unsubscribe(app: App, key: str) -> bool:
     """Stop a subscription; what it posted stays remembered, so subscribing again never repeats papers."""
     return DigestStore(app.db).delete_target(key)
+
+
+def set_server_zone(app: App, guild_id: int, tz: str, now: dt.datetime) -> None:
+    DigestStore(app.db).set_guild_zone(guild_id, tz, now)
+
+
+def server_zone(app: App, guild_id: int | None) -> str:
+    return DigestStore(app.db).guild_zone(guild_id) or "UTC"

@@ -117,7 +117,9 @@ async def answer_and_deliver(bot: PaperBotCore, question: Question, surface: Sur
                                         guild_id=guild_id, channel_id=channel_id)
     messages = await asyncio.to_thread(answer_messages, answer, llm_model=bot.settings.llm_model,
                                        embeds=surface.embeds, max_messages=bot.settings.answer_max_messages)
-    await surface.final(messages, answer_view(answer_id, has_citations=bool(answer.citations)))
+    # A no-match has nothing to vote on, save or find more of: no buttons under it.
+    view = None if answer.mode == "abstain" else answer_view(answer_id, has_citations=bool(answer.citations))
+    await surface.final(messages, view)
     log.info("answered", extra={"source": source, "answer_id": answer_id, "mode": answer.mode,
                                 "citations": len(answer.citations), "messages": len(messages),
                                 "total_ms": round(answer.timings_ms.total, 1)})

@@ -39,7 +39,8 @@ COLOURS = {
 
 
 def _day(date: dt.date | None) -> str:
-    return date.isoformat() if date else "date unknown"
+    """' · 2026-03-01', or nothing for a paper with no listing date (a missing date says nothing to a reader)."""
+    return f" · {date.isoformat()}" if date else ""
 
 
 def citation_line(citation: Citation, *, in_embed: bool = True) -> str:
@@ -51,7 +52,7 @@ def citation_line(citation: Citation, *, in_embed: bool = True) -> str:
 def hit_line(index: int | None, hit: Hit, *, in_embed: bool = True) -> str:
     title = link(clip(hit.title, 200), hit.urls[0] if hit.urls else None, in_embed=in_embed)
     prefix = f"**{index}.** " if index is not None else "• "
-    return f"{prefix}{title} · {_day(hit.date)}"
+    return f"{prefix}{title}{_day(hit.date)}"
 
 
 def _answer_body(answer: Answer) -> str:
@@ -131,7 +132,8 @@ def sources_messages(citations: Sequence[Citation], papers: dict[str, Paper]) ->
         url = citation.urls[0] if citation.urls else None
         if url and url.startswith(("http://", "https://")):
             embed.url = url
-        embed.set_footer(text=f"Listed {_day(citation.date)}")
+        if citation.date:
+            embed.set_footer(text=f"Listed {citation.date.isoformat()}")
         items.append(embed)
     return embed_messages(items)
 
@@ -182,8 +184,9 @@ def paper_message(details: PaperDetails) -> Outgoing:
     url = next((u for u in paper.all_urls if u.startswith(("http://", "https://"))), None)
     if url:
         embed.url = url
-    dates = ", ".join(d.isoformat() for d in paper.dates) or "unknown"
-    embed.add_field(name="Listed", value=clip(dates, FIELD_VALUE_LIMIT), inline=False)
+    if paper.dates:
+        dates = ", ".join(d.isoformat() for d in paper.dates)
+        embed.add_field(name="Listed", value=clip(dates, FIELD_VALUE_LIMIT), inline=False)
     if paper.authors:
         embed.add_field(name="Authors", value=clip(escape(", ".join(paper.authors)), FIELD_VALUE_LIMIT), inline=False)
     facts = paper_facts(paper)

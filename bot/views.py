@@ -5,39 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 import discord
 
 from app.papers import more_like
 from app.search import search
+from app.wiring import App
 from bot.client import PaperBotCore, bot_of
-from bot.errors import report_interaction_error
 from bot.formatting import NO_MENTIONS, Outgoing
-from bot.render import hits_message, search_pages, sources_messages
+from bot.persistent import PersistentItem
+from bot.render import PAGE_SIZE, hits_message, search_pages, sources_messages
 from bot.replies import acknowledge, deliver
+from bot.saving import SaveCitedButton, save_pick
+from core.models import Hit
+from storage.digests import DigestStore
 from storage.feedback import StoredAnswer, Vote
 
 log = logging.getLogger(__name__)
 
 GONE = "That answer is no longer available; ask again with /ask."
-
-
-class PersistentItem(discord.ui.DynamicItem[Any], template=r"pb:(?!x)x"):
-    """Base for persistent components: state lives in the custom id, failures go to the central handler."""
-
-    where: ClassVar[str] = "button"  # how the error report names the component
-
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        # discord.py only logs a failing component callback; this routes it to the one error handler instead,
-        # so the user is told, as for a failing command.
-        try:
-            await self.handle(interaction)
-        except Exception as error:
-            await report_interaction_error(interaction, error, where=self.where)
-
-    async def handle(self, interaction: discord.Interaction[Any]) -> None:
-        raise NotImplementedError
 
 
 class _AnswerButton(PersistentItem, template=r"pb:(?!x)x"):
@@ -110,11 +98,21 @@ class VoteButton(_AnswerButton, template=r"pb:vote:(?P<vote>up|down):(?P<id>\d+)
             return
         value: Vote = 1 if self.vote == "up" else -1
         tally = await asyncio.to_thread(bot.feedback.vote, self.answer_id, interaction.user.id, value,
-                                        guild_id=interaction.guild_id)
+                                        guild_id=interaction.guild_id, at=discord.utils.utcnow())
         emoji = "👍" if value > 0 else "👎"
-        await interaction.response.send_message(
-            f"Thanks, noted {emoji} ({tally.up} 👍 · {tally.down} 👎 so far). Feedback tunes what the digest picks.",
-            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        counts = f"{tally.up} 👍 · {tally.down} 👎 so far"
+        if tally.withdrawn:
+            text = f"Your {emoji} is withdrawn ({counts})."
+        else:
+            text = f"Thanks, noted {emoji} ({counts}). Press it again to withdraw it."
+            if await asyncio.to_thread(feeds_a_digest, bot.app, interaction.guild_id):
+                text += " Votes here tune what this server's digest picks."
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def feeds_a_digest(app: App, guild_id: int | None) -> bool:
+    """Whether votes in this place do anything beyond the tally: a server's votes steer its digests."""
+    return guild_id is not None and bool(DigestStore(app.db).targets(guild_id))
 
 
 def answer_view(answer_id: int, *, has_citations: bool = True) -> discord.ui.View:
@@ -124,6 +122,8 @@ def answer_view(answer_id: int, *, has_citations: bool = True) -> discord.ui.Vie
     view.add_item(MoreButton(answer_id))
     view.add_item(VoteButton(answer_id, "up"))
     view.add_item(VoteButton(answer_id, "down"))
+    if has_citations:
+        view.add_item(SaveCitedButton(answer_id))
     return view
 
 
@@ -158,12 +158,29 @@ class PageButton(PersistentItem, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?
         pages = search_pages(result, stored.since)
         index = max(0, min(self.page, len(pages) - 1))
         await interaction.response.edit_message(content=pages[index].content, embeds=pages[index].embeds,
-                                                view=search_view(self.search_id, index, len(pages)),
+                                                view=search_view(self.search_id, index, len(pages),
+                                                                 page_hits(result.hits, index)),
                                                 allowed_mentions=NO_MENTIONS)
 
 
-def search_view(search_id: int, index: int, total: int) -> discord.ui.View:
+def page_hits(hits: Sequence[Hit], index: int) -> list[Hit]:
+    return list(hits[index * PAGE_SIZE:(index + 1) * PAGE_SIZE])
+
+
+def save_view(hits: Sequence[Hit]) -> discord.ui.View | None:
+    """A one-page search result: only the menu to save papers from it."""
+    pick = save_pick(hits)
+    if pick is None:
+        return None
     view = discord.ui.View(timeout=None)
+    view.add_item(pick)
+    return view
+
+
+def search_view(search_id: int, index: int, total: int, hits: Sequence[Hit] = ()) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if (pick := save_pick(hits)) is not None:
+        view.add_item(pick)
     view.add_item(PageButton(search_id, max(index - 1, 0), "prev", disabled=index == 0))
     view.add_item(discord.ui.Button(label=f"{index + 1}/{total}", style=discord.ButtonStyle.secondary,
                                     disabled=True, custom_id=f"pb:page:{search_id}:at"))

@@ -40,7 +40,8 @@ class DigestTarget(BaseModel):
     guild_id: int | None = None
     channel_id: int | None = Field(default=None, description="where it is posted; for DMs, the DM channel")
     user_id: int | None = Field(default=None, description="DM recipient, or who configured a channel digest")
-    time: dt.time = DEFAULT_TIME
+    time: dt.time = Field(default=DEFAULT_TIME, description="time of day in `tz`")
+    tz: str = Field(default="UTC", description="IANA zone name, 'UTC' or 'UTC+05:30' (digest.timezones)")
     size: int = Field(default=DEFAULT_SIZE, ge=1, le=MAX_SIZE)
     topics: str | None = None
     archive: bool = False

@@ -1,8 +1,9 @@
 """When digests are owed: pure functions of the targets, the recorded runs and an injected clock.
 
-The rules, per target and UTC day:
-- a digest is owed at the target's time of day (its *slot*), at most once per day, whatever triggered it;
-- it may go out late (the bot was down or busy) up to `grace_hours` after the slot, but never after that UTC
+The rules, per target and day *in the target's time zone* (UTC unless set):
+- a digest is owed at the target's local time of day (its *slot*), at most once per local day, whatever
+  triggered it; across a daylight-saving change the slot keeps its local time, so it moves by an hour in UTC;
+- it may go out late (the bot was down or busy) up to `grace_hours` after the slot, but never after that local
   day ends: there is no back-filling of missed days;
 - a slot earlier than the moment the schedule was configured is not owed (setting a 09:00 digest at 10:00
   starts tomorrow);
@@ -20,6 +21,7 @@ from typing import Literal
 
 from core.errors import InputError
 from digest.models import DigestRun, DigestTarget
+from digest.timezones import local_day, zone
 
 # The scheduler ticks about once a minute; a slot must stay open for a few ticks even with grace 0,
 # or one slow tick would silently skip a day.
@@ -46,21 +48,27 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 def slot_at(target: DigestTarget, day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, target.time, tzinfo=dt.UTC)
+    """The UTC moment of the target's local time on a local day (zoneinfo applies that day's DST offset)."""
+    return dt.datetime.combine(day, target.time, tzinfo=zone(target.tz)).astimezone(dt.UTC)
+
+
+def today_for(target: DigestTarget, now: dt.datetime) -> dt.date:
+    """The day it is for the target's readers: the day its runs are recorded under."""
+    return local_day(as_utc(now), target.tz)
 
 
 def window(target: DigestTarget, day: dt.date, grace_hours: float) -> tuple[dt.datetime, dt.datetime]:
     """[start, end) during which the slot of `day` may be served."""
     start = slot_at(target, day)
-    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+    end_of_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone(target.tz)).astimezone(dt.UTC)
     late = max(dt.timedelta(hours=grace_hours), MIN_WINDOW)
     return start, min(start + late, end_of_day)
 
 
 def due_day(target: DigestTarget, now: dt.datetime, grace_hours: float) -> dt.date | None:
-    """The UTC day whose slot is open at `now`, if any (only ever today: missed days are not owed)."""
+    """The local day whose slot is open at `now`, if any (only ever today: missed days are not owed)."""
     now = as_utc(now)
-    day = now.date()
+    day = today_for(target, now)
     start, end = window(target, day, grace_hours)
     if start < as_utc(target.active_from).replace(second=0, microsecond=0):
         return None
@@ -81,24 +89,22 @@ def plan(
     stale.
     """
     now = as_utc(now)
-    today = now.date()
     by_key = {t.key: t for t in targets}
-    todays: dict[str, list[DigestRun]] = {}
+    by_target: dict[str, list[DigestRun]] = {}
     actions: list[Action] = []
     recovering: set[str] = set()
     for run in runs:
         if run.state == "pending" and run.target_key not in busy and run.target_key in by_key:
             actions.append(Action("recover", by_key[run.target_key], run.day, run))
             recovering.add(run.target_key)
-        if run.day == today:
-            todays.setdefault(run.target_key, []).append(run)
+        by_target.setdefault(run.target_key, []).append(run)
     for key, target in by_key.items():
         if key in busy or key in recovering:
             continue
         day = due_day(target, now, grace_hours)
         if day is None:
             continue
-        previous = todays.get(key, [])
+        previous = [r for r in by_target.get(key, []) if r.day == day]
         if any(r.state in ("pending", "done", "failed", "missed") for r in previous):
             continue
         retries = [r for r in previous if r.state == "retry"]
@@ -113,14 +119,15 @@ def next_slot(target: DigestTarget, now: dt.datetime, grace_hours: float, served
     now = as_utc(now)
     if not served_today and due_day(target, now, grace_hours) is not None:
         return now
-    today_slot = slot_at(target, now.date())
+    today = today_for(target, now)
+    today_slot = slot_at(target, today)
     if not served_today and today_slot > now:
         return today_slot
-    return slot_at(target, now.date() + dt.timedelta(days=1))
+    return slot_at(target, today + dt.timedelta(days=1))
 
 
 def parse_time(text: str) -> dt.time:
-    """'09:00', '9', '9:30', '21.15', '7pm', '07:00 UTC' -> a UTC time of day."""
+    """'09:00', '9', '9:30', '21.15', '7pm', '07:00 UTC' -> a time of day (its zone is split off before)."""
     match = _TIME.match(text.strip())
     if match:
         hour, minute = int(match["h"]), int(match["m"] or 0)
@@ -131,4 +138,5 @@ def parse_time(text: str) -> dt.time:
             hour = 99
         if hour < 24 and minute < 60:
             return dt.time(hour, minute)
-    raise InputError(f"'{text.strip()[:40]}' is not a time of day: use 24-hour UTC time like 09:00 or 17:30")
+    raise InputError(f"'{text.strip()[:40]}' is not a time of day: use 24-hour time like 09:00 or "
+                     "17:30, optionally with a time zone: 09:00 Europe/Berlin, 9am UTC+2")

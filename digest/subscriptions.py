@@ -27,6 +27,7 @@ def updated_target(
     *,
     time: dt.time | None,
     size: int | None,
+    tz: str | None = None,
     topics: str | None,
     archive: bool | None,
 ) -> DigestTarget:
@@ -37,6 +38,7 @@ def updated_target(
     """
     now = base.updated_at
     when = time or (old.time if old else DEFAULT_TIME)
+    zone = tz or (old.tz if old else base.tz)
     if topics is not None:
         new_topics = None if topics.casefold() in CLEAR_TOPICS else topics
     else:
@@ -45,10 +47,11 @@ def updated_target(
     return base.model_copy(
         update={
             "time": when,
+            "tz": zone,
             "size": size or (old.size if old else DEFAULT_SIZE),
             "topics": new_topics,
             "archive": archive if archive is not None else (old.archive if old else False),
             "channel_id": channel_id,
-            "active_from": now if old is None or old.time != when else old.active_from,
+            "active_from": now if old is None or (old.time, old.tz) != (when, zone) else old.active_from,
         }
     )

@@ -35,6 +35,7 @@ def _target(row: sqlite3.Row) -> DigestTarget:
         channel_id=row["channel_id"],
         user_id=row["user_id"],
         time=dt.time(hour, minute),
+        tz=row["tz"],
         size=row["size"],
         topics=row["topics"],
         archive=bool(row["archive"]),
@@ -75,8 +76,8 @@ class DigestStore:
             created = old["created_at"] if old else _ts(target.created_at)
             conn.execute(
                 "INSERT OR REPLACE INTO digest_targets (target_key, kind, guild_id, channel_id, user_id,"
-                " time_utc, size, topics, archive, active_from, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " time_utc, tz, size, topics, archive, active_from, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     target.key,
                     target.kind,
@@ -84,6 +85,7 @@ class DigestStore:
                     target.channel_id,
                     target.user_id,
                     target.time.strftime("%H:%M"),
+                    target.tz,
                     target.size,
                     target.topics,
                     int(target.archive),
@@ -175,9 +177,11 @@ class DigestStore:
         return _run(rows[0]) if rows else None
 
     def runs_to_consider(self, today: dt.date) -> list[DigestRun]:
-        """Every pending run (whatever its day) and every run of `today`: what the schedule needs."""
+        """Every pending run (whatever its day) and every run of the days around UTC `today`: what the schedule
+        needs (a target's local day is at most one day off the UTC one)."""
         rows = self.db.query(
-            "SELECT * FROM digest_runs WHERE state = 'pending' OR day = ? ORDER BY id", (today.isoformat(),)
+            "SELECT * FROM digest_runs WHERE state = 'pending' OR day BETWEEN ? AND ? ORDER BY id",
+            ((today - dt.timedelta(days=1)).isoformat(), (today + dt.timedelta(days=1)).isoformat()),
         )
         return [_run(r) for r in rows]
 
@@ -236,3 +240,27 @@ class DigestStore:
             (guild_id, limit),
         )
         return [r["paper_id"] for r in rows]
+
+    def likes_between(self, guild_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+        """👍 per paper given on digest items in a server within a time window (the weekly roundup)."""
+        rows = self.db.query(
+            "SELECT paper_id, COUNT(*) AS n FROM digest_feedback WHERE guild_id = ? AND value = 1"
+            " AND at >= ? AND at < ? GROUP BY paper_id",
+            (guild_id, _ts(since), _ts(until)),
+        )
+        return {r["paper_id"]: int(r["n"]) for r in rows}
+
+    # -- a server's default time zone ---------------------------------------------------------------------
+
+    def set_guild_zone(self, guild_id: int, tz: str, now: dt.datetime) -> None:
+        self.db.execute(
+            "INSERT INTO guild_time_zones (guild_id, tz, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET tz = excluded.tz, updated_at = excluded.updated_at",
+            (guild_id, tz, _ts(now)),
+        )
+
+    def guild_zone(self, guild_id: int | None) -> str | None:
+        if guild_id is None:
+            return None
+        rows = self.db.query("SELECT tz FROM guild_time_zones WHERE guild_id = ?", (guild_id,))
+        return str(rows[0]["tz"]) if rows else None

@@ -40,6 +40,7 @@ class StoredAnswer(BaseModel):
 class VoteTally(BaseModel):
     up: int = 0
     down: int = 0
+    withdrawn: bool = False  # this vote took back the voter's earlier, identical one
 
 
 def _now() -> str:
@@ -73,15 +74,24 @@ class FeedbackStore:
             created_at=dt.datetime.fromisoformat(row["created_at"]),
         )
 
-    def vote(self, answer_id: int, user_id: int, vote: Vote, *, guild_id: int | None = None) -> VoteTally:
-        now = _now()
-        self.db.execute(
-            "INSERT INTO feedback (answer_id, user_id, vote, guild_id, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (answer_id, user_id) DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
-            (answer_id, user_id, vote, guild_id, now, now),
-        )
-        return self.tally(answer_id)
+    def vote(self, answer_id: int, user_id: int, vote: Vote, *, guild_id: int | None = None,
+             at: dt.datetime | None = None) -> VoteTally:
+        """Record a vote; the same vote again withdraws it (the tally says which happened)."""
+        now = at.astimezone(dt.UTC).isoformat(timespec="seconds") if at else _now()
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT vote FROM feedback WHERE answer_id = ? AND user_id = ?",
+                               (answer_id, user_id)).fetchone()
+            if row is not None and int(row["vote"]) == vote:
+                conn.execute("DELETE FROM feedback WHERE answer_id = ? AND user_id = ?", (answer_id, user_id))
+            else:
+                conn.execute(
+                    "INSERT INTO feedback (answer_id, user_id, vote, guild_id, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (answer_id, user_id)"
+                    " DO UPDATE SET vote = excluded.vote, updated_at = excluded.updated_at",
+                    (answer_id, user_id, vote, guild_id, now, now))
+        tally = self.tally(answer_id)
+        tally.withdrawn = row is not None and int(row["vote"]) == vote
+        return tally
 
     def tally(self, answer_id: int) -> VoteTally:
         row = self.db.query(
@@ -108,4 +118,17 @@ class FeedbackStore:
         for row in rows:
             for citation in json.loads(row["citations"]):
                 totals[citation["id"]] = totals.get(citation["id"], 0) + int(row["vote"])
+        return totals
+
+    def likes_between(self, guild_id: int, since: dt.datetime, until: dt.datetime) -> dict[str, int]:
+        """👍 per cited paper on answers given in a server within a time window (the weekly roundup)."""
+        rows = self.db.query(
+            "SELECT a.citations FROM feedback f JOIN answers a ON a.id = f.answer_id"
+            " WHERE f.guild_id = ? AND f.vote = 1 AND f.updated_at >= ? AND f.updated_at < ?",
+            (guild_id, since.astimezone(dt.UTC).isoformat(timespec="seconds"),
+             until.astimezone(dt.UTC).isoformat(timespec="seconds")))
+        totals: dict[str, int] = {}
+        for row in rows:
+            for citation in json.loads(row["citations"]):
+                totals[citation["id"]] = totals.get(citation["id"], 0) + 1
         return totals

@@ -1,9 +1,10 @@
 """What PaperBot keeps about people, and deleting it: the retention prune and forgetting one user.
 
 Kept per user: questions and answers (answers, with their votes in feedback), conversation memory
-(conversations and conversation_turns), paged searches, DM digest subscriptions and their history, and votes
-on digest items. A channel digest belongs to its server: forgetting the member who set it up keeps the digest
-and drops their id from it. Each operation runs in one transaction, so a crash deletes all or nothing.
+(conversations and conversation_turns), paged searches, DM digest subscriptions and their history, votes
+on digest items, and saved papers (reading_list). A channel digest belongs to its server: forgetting the member
+who set it up keeps the digest and drops their id from it. Each operation runs in one transaction, so a crash
+deletes all or nothing.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def forget_user(db: Database, user_id: int) -> dict[str, int]:
             "conversations": _deleted(conn.execute(
                 "DELETE FROM conversations WHERE owner_id = ? OR key = ?", (user_id, dm_key))),
             "digest_feedback": _deleted(conn.execute("DELETE FROM digest_feedback WHERE user_id = ?", (user_id,))),
+            "reading_list": _deleted(conn.execute("DELETE FROM reading_list WHERE user_id = ?", (user_id,))),
             "digest_posted": _deleted(conn.execute("DELETE FROM digest_posted WHERE target_key = ?", (dm_key,))),
             "digest_runs": _deleted(conn.execute("DELETE FROM digest_runs WHERE target_key = ?", (dm_key,))),
             "digest_targets": _deleted(conn.execute(

@@ -45,7 +45,7 @@ async def test_ask_defers_then_answers_with_markers_numbered_titles_and_mode(sim
     known = {p.title for p in retriever.papers()}
     assert all(t in known for t in titles)
     assert "Mode: extractive" in message.embeds[-1].footer.text
-    assert button_labels(message) == ["Sources", "More like this", "Helpful", "Not helpful"]
+    assert button_labels(message) == ["Sources", "More like this", "Helpful", "Not helpful", "Save"]
     assert_within_limits([message])
 
 

@@ -268,7 +268,7 @@ async def test_members_without_manage_server_cannot_configure(simcord_env):
 async def test_bad_options_get_a_clear_message(simcord_env):
     world = World(simcord_env)
     result = await world.admin.slash(world.channel, "digest set", channel=world.channel, time="25:00")
-    assert result.ephemeral and "24-hour UTC time" in result.response.content
+    assert result.ephemeral and "24-hour time like 09:00" in result.response.content
     result = await world.admin.slash(world.channel, "digest now")
     assert "no digest" in result.response.content.lower()
     assert DigestStore(simcord_env.bot.app.db).targets() == []

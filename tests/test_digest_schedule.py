@@ -150,5 +150,45 @@ def test_times_people_type(text, expected):
 
 @pytest.mark.parametrize("text", ["24:00", "9:75", "noon-ish", "", "13pm"])
 def test_bad_times_get_a_clear_message(text):
-    with pytest.raises(InputError, match="24-hour UTC time"):
+    with pytest.raises(InputError, match="24-hour time like 09:00"):
         parse_time(text)
+
+
+def test_a_berlin_slot_is_07_utc_in_summer_08_in_winter_once_per_local_day_across_both_switches():
+    berlin = target(time=dt.time(9)).model_copy(update={"tz": "Europe/Berlin"})
+    posted: list[dt.datetime] = []
+    runs: list[DigestRun] = []
+    # Every ten minutes over the spring (29 March) and autumn (25 October 2026) switches.
+    for start in (dt.datetime(2026, 3, 26, tzinfo=UTC), dt.datetime(2026, 10, 22, tzinfo=UTC)):
+        for step in range(6 * 24 * 6):
+            now = start + dt.timedelta(minutes=10 * step)
+            for action in plan([berlin], runs, now, grace_hours=6):
+                runs.append(run(berlin, action.day, "done", run_id=len(runs) + 1))
+                posted.append(now)
+    hours = {p.date(): p.hour for p in posted}
+    assert list(hours.items()) == [
+        (dt.date(2026, 3, 26), 8), (dt.date(2026, 3, 27), 8), (dt.date(2026, 3, 28), 8),
+        (dt.date(2026, 3, 29), 7), (dt.date(2026, 3, 30), 7), (dt.date(2026, 3, 31), 7),
+        (dt.date(2026, 10, 22), 7), (dt.date(2026, 10, 23), 7), (dt.date(2026, 10, 24), 7),
+        (dt.date(2026, 10, 25), 8), (dt.date(2026, 10, 26), 8), (dt.date(2026, 10, 27), 8)]
+    assert len(posted) == 12  # once a day: none skipped, none doubled
+
+
+@pytest.mark.parametrize(("text", "clock", "zone"), [
+    ("09:00 Europe/Berlin", "09:00", "Europe/Berlin"), ("9am UTC+2", "9am", "UTC+02:00"),
+    ("9 am America/New_York", "9am", "America/New_York"), ("09:00+05:30", "09:00", "UTC+05:30"),
+    ("17:30", "17:30", None), ("07:00 UTC", "07:00", "UTC")])
+def test_times_with_a_zone(text, clock, zone):
+    from digest.timezones import canonical_zone, split_time_zone
+
+    typed_clock, typed_zone = split_time_zone(text)
+    assert typed_clock == clock
+    assert (canonical_zone(typed_zone) if typed_zone else None) == zone
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "UTC+15", "../etc/passwd", "Berlin"])
+def test_unknown_zones_get_a_clear_message(zone):
+    from digest.timezones import canonical_zone
+
+    with pytest.raises(InputError, match="Europe/Berlin"):
+        canonical_zone(zone)

@@ -13,7 +13,8 @@ from discord.ext import commands
 from app import papers, search
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver
-from bot.views import SEARCH_ITEMS, search_view
+from bot.saving import save_button
+from bot.views import SEARCH_ITEMS, page_hits, save_view, search_view
 from core.dates import SINCE_HELP
 from core.errors import PaperBotError
 from core.models import Paper
@@ -60,11 +61,11 @@ class Papers(commands.Cog):
         result = await asyncio.to_thread(search.run, self.bot.app, checked)
         pages = search_pages(result, checked.since)
         if len(pages) == 1:
-            await deliver(interaction, pages)
+            await deliver(interaction, pages, view=save_view(result.hits))
             return
         search_id = await asyncio.to_thread(self.bot.searches.record, interaction.user.id, checked.text,
                                             checked.since, author)
-        await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages)))
+        await deliver(interaction, pages[:1], view=search_view(search_id, 0, len(pages), page_hits(result.hits, 0)))
 
     async def _resolve(self, interaction: discord.Interaction[Any], title: str) -> Paper:
         """The paper a title option names, looked up before acknowledging so a typo gets a private reply.
@@ -84,7 +85,9 @@ class Papers(commands.Cog):
         found = await self._resolve(interaction, title)
         await acknowledge(interaction)
         details = await asyncio.to_thread(papers.paper_details, self.bot.app, found.id)
-        await deliver(interaction, [paper_message(details)])
+        button = save_button(found.id)
+        view = discord.ui.View(timeout=None).add_item(button) if button is not None else None
+        await deliver(interaction, [paper_message(details)], view=view)
 
     @app_commands.command(name="similar", description="Papers closest to one you know, and why")
     @app_commands.describe(title="Start typing a title and pick it from the list")

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "chat": "local console: the bot's commands in a terminal, no Discord needed",
     "run": "start the Discord bot (without DISCORD_TOKEN: the local console)",
     "digest": "preview the daily digest in the terminal",
+    "export": "a reading list saved on Discord as BibTeX, RIS, Markdown or CSV",
     "doctor": "check the installation: settings, data, index, Chroma, LLM, Discord; says how to fix each problem",
     "health": "exit 0 while the running bot is healthy (for container and service health checks)",
     "forget": "delete everything stored about one Discord user",

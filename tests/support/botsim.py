@@ -97,7 +97,8 @@ def button_labels(message: Any) -> list[str]:
     labels = []
     for row in message.components:
         for child in getattr(row, "children", []):
-            labels.append(child.label or str(child.emoji))
+            if isinstance(child, discord.Button):  # menus (Save papers…) have no label
+                labels.append(child.label or str(child.emoji))
     return labels
 
 

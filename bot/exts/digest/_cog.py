@@ -10,7 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from app.subscriptions import Subscribed, subscribe, subscription, subscriptions, unsubscribe
+from app.subscriptions import (
+    Subscribed,
+    set_server_zone,
+    subscribe,
+    subscription,
+    subscriptions,
+    unsubscribe,
+)
 from bot.errors import log_failure
 from bot.exts.digest._components import DIGEST_ITEMS
 from bot.exts.digest._poster import Poster, TargetUnavailable
@@ -20,8 +27,9 @@ from bot.permissions import DIGEST_CHANNEL_PERMISSIONS, missing
 from bot.replies import acknowledge, deliver, send_ephemeral
 from core.errors import InputError
 from digest.models import DEFAULT_SIZE, MAX_SIZE, MAX_TOPICS_CHARS, DigestTarget, channel_target_key, dm_target_key
-from digest.schedule import parse_time
+from digest.schedule import parse_time, today_for
 from digest.subscriptions import clean_topics
+from digest.timezones import canonical_zone, split_time_zone
 
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
@@ -31,15 +39,19 @@ TimeOption = app_commands.Range[str, 1, 20]
 SizeOption = app_commands.Range[int, 1, MAX_SIZE]
 TopicsOption = app_commands.Range[str, 1, MAX_TOPICS_CHARS]
 SCHEDULE_OPTIONS = {
-    "time": "Time of day in UTC, 24-hour (e.g. 08:00; default 09:00)",
+    "time": "Time of day, 24-hour, with a time zone if not the server's (08:00, 08:00 Europe/Berlin, 8am UTC+2)",
     "size": f"Papers per digest, 1-{MAX_SIZE} (default {DEFAULT_SIZE})",
     "topics": "Interests, comma-separated (e.g. 'long context, RLHF'): only papers on them. 'none' clears",
 }
 
 
-def _schedule(time: str | None, topics: str | None) -> tuple[dt.time | None, str | None]:
-    """The time and topics options parsed; an InputError (told to the user privately) when either is invalid."""
-    return (parse_time(time) if time else None), clean_topics(topics)
+def _schedule(time: str | None, topics: str | None) -> tuple[dt.time | None, str | None, str | None]:
+    """The time (with its zone, if one was typed) and topics options parsed; an InputError (told to the user
+    privately) when any is invalid."""
+    if not time:
+        return None, None, clean_topics(topics)
+    clock, zone = split_time_zone(time)
+    return parse_time(clock), (canonical_zone(zone) if zone else None), clean_topics(topics)
 
 
 def _require_admin(interaction: discord.Interaction[Any], doing: str) -> None:
@@ -91,9 +103,9 @@ class DigestCog(commands.Cog):
 
     async def _subscribe(self, interaction: discord.Interaction[Any], base: DigestTarget, *, time: str | None,
                          size: int | None, topics: str | None, archive: bool | None) -> Subscribed:
-        at, cleaned = _schedule(time, topics)
+        at, tz, cleaned = _schedule(time, topics)
         await acknowledge(interaction, ephemeral=True)
-        return await asyncio.to_thread(subscribe, self.bot.app, base, time=at, size=size, topics=cleaned,
+        return await asyncio.to_thread(subscribe, self.bot.app, base, time=at, tz=tz, size=size, topics=cleaned,
                                        archive=archive)
 
     # -- /digest set, show, off, now (servers: Manage Server) --
@@ -168,7 +180,7 @@ class DigestCog(commands.Cog):
         self.poster.busy.add(key)  # before any await: the scheduler must not start the same target meanwhile
         try:
             await acknowledge(interaction, ephemeral=True)
-            _, digest = await self.poster.post(target, discord.utils.utcnow().date(), "manual")
+            _, digest = await self.poster.post(target, today_for(target, discord.utils.utcnow()), "manual")
         except TargetUnavailable as exc:  # an expected outcome with its own wording, not a failure of ours
             await deliver(interaction, [Outgoing(content=f"I couldn't post the digest: {exc}.")])
             return
@@ -178,6 +190,19 @@ class DigestCog(commands.Cog):
         text = (f"Posted today's digest {where_text}: {count} paper{'s' if count != 1 else ''}." if count
                 else f"Nothing new to post; I said so {where_text}.")
         await deliver(interaction, [Outgoing(content=text)])
+
+    @digest.command(name="timezone", description="The server's time zone for digest times given without one "
+                    "(Manage Server)")
+    @app_commands.describe(zone="An IANA name (Europe/Berlin, America/New_York) or a UTC offset (UTC+2, -05:30)")
+    async def timezone(self, interaction: discord.Interaction[Any], zone: app_commands.Range[str, 1, 60]) -> None:
+        if interaction.guild is None:
+            raise InputError("A time zone is set per server; in DMs give it with the time: `/digest me time:08:00 "
+                             "Europe/Berlin`.")
+        _require_admin(interaction, "set the server's time zone")
+        name = canonical_zone(zone)
+        await asyncio.to_thread(set_server_zone, self.bot.app, interaction.guild.id, name, discord.utils.utcnow())
+        await send_ephemeral(interaction, f"Digest times given without a zone are now in **{name}** in this server "
+                             "(digests already set keep theirs; set one again to change it).")
 
     # -- /digest me (anyone, delivered by DM) --
 

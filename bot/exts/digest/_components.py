@@ -16,10 +16,11 @@ from app.papers import SIMILAR_RESULTS, similar
 from bot.client import bot_of
 from bot.formatting import NO_MENTIONS, Outgoing, clip, escape
 from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing
+from bot.persistent import PersistentItem
 from bot.render import similar_message
 from bot.replies import acknowledge, deliver
+from bot.saving import save_pick
 from bot.threads import open_question_thread
-from bot.views import PersistentItem
 from core.models import Paper, Turn
 from digest.models import Digest, DigestRun
 from digest.render import short_date
@@ -181,4 +182,6 @@ def digest_view(run_id: int, digest: Digest) -> discord.ui.View:
         for vote, emoji in (("up", "👍"), ("down", "👎"))
     ]
     view.add_item(RateSelect(run_id, rate))
+    if (pick := save_pick(digest.items, numbered=True)) is not None:
+        view.add_item(pick)
     return view

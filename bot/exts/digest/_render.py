@@ -78,7 +78,7 @@ def moment_text(moment: dt.datetime) -> str:
 def target_line(target: DigestTarget) -> str:
     """Where, when, how many and which topics, in one line."""
     where = f"<#{target.channel_id}>" if target.kind == "channel" else "your DMs"
-    parts = [f"{where}: every day at **{target.time:%H:%M} UTC**", f"{target.size} papers"]
+    parts = [f"{where}: every day at **{target.time:%H:%M} {target.tz}**", f"{target.size} papers"]
     parts.append(f"topics: {escape(target.topics)}" if target.topics else "all papers, newest first")
     if target.archive:
         parts.append("archive picks when nothing is new")
