@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import discord
-from app.commands import PaperDetails
 from support.botsim import QUESTION, button_labels
 
+from app.papers import PaperDetails
 from bot.render import paper_message, search_pages, sources_messages
 from core.models import Citation, Hit, Paper, SearchResult
 
