@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 
@@ -54,42 +54,47 @@ async def _show(interaction: discord.Interaction[Any], scope: Scope, page: int, 
                                             allowed_mentions=NO_MENTIONS)
 
 
-class ListPageButton(PersistentItem, template=r"pb:list:(?P<scope>mine|server):(?P<page>-?\d+):(?P<way>prev|next)"):
-    where = "list page button"
+class _ListButton(PersistentItem, template=r"pb:(?!x)x"):
+    """A button of a /list page: it knows which list (mine or server) and which page it sits on."""
 
-    def __init__(self, scope: Scope, page: int, way: str, *, disabled: bool = False) -> None:
-        emoji, label = ("◀️", "Previous") if way == "prev" else ("▶️", "Next")
-        super().__init__(discord.ui.Button(emoji=emoji, label=label, style=discord.ButtonStyle.secondary, row=1,
-                                           disabled=disabled, custom_id=f"pb:list:{scope}:{page}:{way}"))
+    extra: ClassVar[str]  # the custom id's third group, the subclass's own state
+
+    def __init__(self, button: discord.ui.Button[Any], scope: Scope, page: int) -> None:
+        super().__init__(button)
         self.scope: Scope = scope
         self.page = page
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> ListPageButton:
-        return cls(match["scope"], int(match["page"]), match["way"])  # type: ignore[arg-type]
+                             match: re.Match[str], /) -> _ListButton:
+        return cls(match["scope"], int(match["page"]), match[cls.extra])  # type: ignore[arg-type]
+
+
+class ListPageButton(_ListButton, template=r"pb:list:(?P<scope>mine|server):(?P<page>-?\d+):(?P<way>prev|next)"):
+    where = "list page button"
+    extra = "way"
+
+    def __init__(self, scope: Scope, page: int, way: str, *, disabled: bool = False) -> None:
+        emoji, label = ("◀️", "Previous") if way == "prev" else ("▶️", "Next")
+        super().__init__(discord.ui.Button(emoji=emoji, label=label, style=discord.ButtonStyle.secondary, row=1,
+                                           disabled=disabled, custom_id=f"pb:list:{scope}:{page}:{way}"),
+                         scope, page)
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         await _show(interaction, self.scope, self.page)
 
 
-class RemoveButton(PersistentItem, template=r"pb:rm:(?P<scope>mine|server):(?P<page>\d+):(?P<id>.+)"):
+class RemoveButton(_ListButton, template=r"pb:rm:(?P<scope>mine|server):(?P<page>\d+):(?P<id>.+)"):
     """Takes a paper off the list: one's own save; on the server list a server manager removes it for all."""
 
     where = "remove button"
+    extra = "id"
 
     def __init__(self, scope: Scope, page: int, paper_id: str, n: int = 0) -> None:
         super().__init__(discord.ui.Button(label=f"Remove {n}" if n else "Remove", emoji="🗑️",
                                            style=discord.ButtonStyle.secondary,
-                                           custom_id=f"pb:rm:{scope}:{page}:{paper_id}"))
-        self.scope: Scope = scope
-        self.page = page
+                                           custom_id=f"pb:rm:{scope}:{page}:{paper_id}"), scope, page)
         self.paper_id = paper_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
-                             match: re.Match[str], /) -> RemoveButton:
-        return cls(match["scope"], int(match["page"]), match["id"])  # type: ignore[arg-type]
 
     async def handle(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)

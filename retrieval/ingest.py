@@ -35,17 +35,19 @@ Progress = Callable[[int, int], None]  # (done, total) papers embedded so far
 
 
 class IngestReport(BaseModel):
-    files: int = 0
-    entries: int = 0
-    papers: int = 0
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    problems: list[Problem] = Field(default_factory=list)
-    seconds: float = 0.0
-    embedded: int = 0
-    removed: int = 0  # papers dropped by `prune` (or a rebuild) because the sources no longer list them
-    total_in_index: int = 0
+    """What one ingest did, as `paperbot ingest` prints it (and `--json` gives it)."""
+
+    files: int = Field(default=0, description="corpus files read")
+    entries: int = Field(default=0, description="paper entries found in them, duplicates included")
+    papers: int = Field(default=0, description="distinct papers after merging duplicates")
+    new: int = Field(default=0, description="papers the index did not have")
+    updated: int = Field(default=0, description="known papers whose text or metadata changed")
+    unchanged: int = Field(default=0, description="known papers left as they were")
+    problems: list[Problem] = Field(default_factory=list, description="bad entries, each with file and line")
+    seconds: float = Field(default=0.0, description="wall time of the whole ingest")
+    embedded: int = Field(default=0, description="papers sent to the embedding model")
+    removed: int = Field(default=0, description="papers dropped by `--prune` (or a rebuild): no source lists them")
+    total_in_index: int = Field(default=0, description="papers in the index afterwards")
 
     @property
     def skipped(self) -> int:

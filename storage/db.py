@@ -98,6 +98,15 @@ class Database:
         with self._lock:
             return list(self._conn.execute(sql, params).fetchall())
 
+    def insert(self, sql: str, params: tuple[object, ...] | dict[str, object] = ()) -> int:
+        """Run one INSERT and return the new row's id."""
+        return int(self.execute(sql, params).lastrowid or 0)
+
+    def by_id(self, table: str, row_id: int) -> sqlite3.Row | None:
+        """The row of `table` (a name from our own code, never user input) with this id, if any."""
+        rows = self.query(f"SELECT * FROM {table} WHERE id = ?", (row_id,))
+        return rows[0] if rows else None
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -173,8 +173,8 @@ class DigestStore:
         )
 
     def get_run(self, run_id: int) -> DigestRun | None:
-        rows = self.db.query("SELECT * FROM digest_runs WHERE id = ?", (run_id,))
-        return _run(rows[0]) if rows else None
+        row = self.db.by_id("digest_runs", run_id)
+        return _run(row) if row is not None else None
 
     def runs_to_consider(self, today: dt.date) -> list[DigestRun]:
         """Every pending run (whatever its day) and every run of the days around UTC `today`: what the schedule

@@ -54,19 +54,17 @@ class FeedbackStore:
     def record_answer(self, answer: Answer, *, surface: Surface, user_id: int | None = None,
                       guild_id: int | None = None, channel_id: int | None = None) -> int:
         citations = json.dumps([c.model_dump(mode="json") for c in answer.citations])
-        cursor = self.db.execute(
+        return self.db.insert(
             "INSERT INTO answers (surface, question, answer, mode, citations, user_id, guild_id, channel_id,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (surface, answer.question, answer.answer, answer.mode, citations, user_id, guild_id, channel_id,
              _now()),
         )
-        return int(cursor.lastrowid or 0)
 
     def get_answer(self, answer_id: int) -> StoredAnswer | None:
-        rows = self.db.query("SELECT * FROM answers WHERE id = ?", (answer_id,))
-        if not rows:
+        row = self.db.by_id("answers", answer_id)
+        if row is None:
             return None
-        row = rows[0]
         return StoredAnswer(
             id=row["id"], surface=row["surface"], question=row["question"], answer=row["answer"],
             mode=row["mode"], citations=[Citation.model_validate(c) for c in json.loads(row["citations"])],

@@ -23,18 +23,16 @@ class SearchStore:
         self.db = db
 
     def record(self, user_id: int, query: str, since: dt.date | None, author: str | None = None) -> int:
-        cursor = self.db.execute(
+        return self.db.insert(
             "INSERT INTO searches (user_id, query, since, author, created_at) VALUES (?, ?, ?, ?, ?)",
             (user_id, query, since.isoformat() if since else None, author,
              dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
         )
-        return int(cursor.lastrowid or 0)
 
     def get(self, search_id: int) -> StoredSearch | None:
-        rows = self.db.query("SELECT * FROM searches WHERE id = ?", (search_id,))
-        if not rows:
+        row = self.db.by_id("searches", search_id)
+        if row is None:
             return None
-        row = rows[0]
         return StoredSearch(id=row["id"], user_id=row["user_id"], query=row["query"],
                             since=dt.date.fromisoformat(row["since"]) if row["since"] else None,
                             author=row["author"],

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from app.ask import question as check_question
 from app.search import filters_since
 from bot.answering import InteractionSurface, answer_and_deliver
 from bot.formatting import Outgoing
+from bot.persistent import ComponentsCog
 from bot.replies import acknowledge, send_ephemeral
 from bot.views import ANSWER_ITEMS
 from core.dates import SINCE_HELP
@@ -23,16 +23,10 @@ if TYPE_CHECKING:
 QUESTION_MAX = 2000
 
 
-class Ask(commands.Cog):
-    def __init__(self, bot: PaperBotCore) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        # The buttons under every answer (here and in DMs and threads): persistent, so they outlive a restart.
-        self.bot.add_dynamic_items(*ANSWER_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*ANSWER_ITEMS)
+class Ask(ComponentsCog):
+    # The buttons under every answer (here and in DMs and threads): persistent, so they outlive a restart.
+    items = ANSWER_ITEMS
+    bot: PaperBotCore
 
     @app_commands.command(name="ask", description="Answer a question from the paper abstracts, citing the papers")
     @app_commands.describe(

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from app import papers, search
+from bot.persistent import ComponentsCog
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver
 from bot.saving import save_button
@@ -20,9 +21,11 @@ from core.errors import PaperBotError
 from core.models import Paper
 
 if TYPE_CHECKING:
+    from app.wiring import App
     from bot.client import PaperBotCore
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Autocomplete must answer within 3 s; past this the user gets an empty list rather than an error.
 AUTOCOMPLETE_BUDGET = 2.0
@@ -30,15 +33,9 @@ AUTOCOMPLETE_BUDGET = 2.0
 PRE_ACK_BUDGET = 1.0
 
 
-class Papers(commands.Cog):
-    def __init__(self, bot: PaperBotCore) -> None:
-        self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*SEARCH_ITEMS)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*SEARCH_ITEMS)
+class Papers(ComponentsCog):
+    items = SEARCH_ITEMS
+    bot: PaperBotCore
 
     async def _titles(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         try:
@@ -79,22 +76,25 @@ class Papers(commands.Cog):
             await acknowledge(interaction)
         return await lookup
 
+    async def _looked_up(self, interaction: discord.Interaction[Any], title: str,
+                         use_case: Callable[[App, str], T]) -> T:
+        """The paper the user picked, acknowledged, then the use case's result for it (run off the event loop)."""
+        found = await self._resolve(interaction, title)
+        await acknowledge(interaction)
+        return await asyncio.to_thread(use_case, self.bot.app, found.id)
+
     @app_commands.command(name="paper", description="One paper: abstract, dates, links and similar papers")
     @app_commands.describe(title="Start typing a title and pick it from the list")
     async def paper(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
-        found = await self._resolve(interaction, title)
-        await acknowledge(interaction)
-        details = await asyncio.to_thread(papers.paper_details, self.bot.app, found.id)
-        button = save_button(found.id)
+        details = await self._looked_up(interaction, title, papers.paper_details)
+        button = save_button(details.paper.id)
         view = discord.ui.View(timeout=None).add_item(button) if button is not None else None
         await deliver(interaction, [paper_message(details)], view=view)
 
     @app_commands.command(name="similar", description="Papers closest to one you know, and why")
     @app_commands.describe(title="Start typing a title and pick it from the list")
     async def similar(self, interaction: discord.Interaction[Any], title: app_commands.Range[str, 1, 300]) -> None:
-        found = await self._resolve(interaction, title)
-        await acknowledge(interaction)
-        result = await asyncio.to_thread(papers.similar, self.bot.app, found.id)
+        result = await self._looked_up(interaction, title, papers.similar)
         await deliver(interaction, [similar_message(result)])
 
     @paper.autocomplete("title")

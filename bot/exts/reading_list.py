@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import tasks
 
 from app import reading_list as lists
 from app.export import ExportFormat
 from app.papers import title_choices
 from bot.formatting import FIELD_VALUE_LIMIT, NO_MENTIONS, clip, escape, pack_lines
 from bot.list_views import LIST_ITEMS, list_page
+from bot.persistent import ComponentsCog
 from bot.render import COLOURS
 from bot.replies import acknowledge, send_ephemeral
 from bot.saving import SAVE_ITEMS, saved_line
@@ -58,19 +59,15 @@ def roundup_due(roundup: Roundup, now: dt.datetime) -> dt.date | None:
     return week
 
 
-class ReadingLists(commands.Cog):
+class ReadingLists(ComponentsCog):
+    # The Save buttons and menus (under answers, search pages, /paper, digests) and the /list buttons.
+    items = (*SAVE_ITEMS, *LIST_ITEMS)
+    loops = ("roundup_loop",)
+    bot: PaperBotCore
+
     def __init__(self, bot: PaperBotCore) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.store = ReadingListStore(bot.app.db)
-
-    async def cog_load(self) -> None:
-        # The Save buttons and menus (under answers, search pages, /paper, digests) and the /list buttons.
-        self.bot.add_dynamic_items(*SAVE_ITEMS, *LIST_ITEMS)
-        self.roundup_loop.start()
-
-    async def cog_unload(self) -> None:
-        self.roundup_loop.cancel()
-        self.bot.remove_dynamic_items(*SAVE_ITEMS, *LIST_ITEMS)
 
     @app_commands.command(name="save", description="Save a paper to your reading list (and this server's)")
     @app_commands.describe(title="Start typing a title and pick it from the list")

@@ -12,20 +12,28 @@ from answer.evaluation import RELEVANT_THRESHOLD, SUPPORT_THRESHOLD, AnswerMetri
 from app.wiring import App
 from retrieval.evaluation import Question
 
-ROWS = [
-    ("known-item answers citing a gold paper", "cites_gold", "{:.3f}"),
-    ("citation precision (gold or on-topic)", "citation_precision", "{:.3f}"),
-    ("citation precision (gold only)", "citation_precision_strict", "{:.3f}"),
-    ("quotes verbatim in the abstract", "quotes_verbatim", "{:.3f}"),
-    ("cited claims supported by their quote", "support_rate", "{:.3f}"),
-    ("answer sentences citing nothing", "uncited_sentences", "{:.3f}"),
-    ("out-of-scope answered by abstaining", "abstained_out_of_scope", "{:.3f}"),
-    ("in-scope answered by abstaining", "false_abstains", "{:.3f}"),
-    ("invented [n] markers removed", "invented_markers_removed", "{}"),
-    ("answers that fell back to extractive", "llm_fallbacks", "{}"),
-    ("latency p50 (ms)", "latency_p50_ms", "{:.0f}"),
-    ("latency p95 (ms)", "latency_p95_ms", "{:.0f}"),
-]
+# metric name in AnswerMetrics, then the row's label; rates print with 3 decimals, counts and times whole.
+_TABLE = """
+cites_gold                  known-item answers citing a gold paper
+citation_precision          citation precision (gold or on-topic)
+citation_precision_strict   citation precision (gold only)
+quotes_verbatim             quotes verbatim in the abstract
+support_rate                cited claims supported by their quote
+uncited_sentences           answer sentences citing nothing
+abstained_out_of_scope      out-of-scope answered by abstaining
+false_abstains              in-scope answered by abstaining
+invented_markers_removed    invented [n] markers removed
+llm_fallbacks               answers that fell back to extractive
+latency_p50_ms              latency p50 (ms)
+latency_p95_ms              latency p95 (ms)
+"""
+ROWS = [tuple(line.split(maxsplit=1)) for line in _TABLE.strip().splitlines()]
+
+
+def _cell(field: str, value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) and not field.endswith("_ms") else f"{value:.0f}"
 
 
 def _progress(label: str, total: int) -> Callable[[int], None]:
@@ -62,12 +70,8 @@ def run_answers(app: App, questions: list[Question], split: str, *, as_json: boo
     print(f"{len(questions)} questions ({split}): {first.known_items} known-item, "
           f"{first.questions - first.known_items - first.out_of_scope} topical, {first.out_of_scope} out-of-scope\n")
     print(f"{'metric':<42}" + "".join(f"{m.engine:>12}" for m in results))
-    for label, field, fmt in ROWS:
-        cells = []
-        for metrics in results:
-            value = getattr(metrics, field)
-            cells.append(f"{fmt.format(value) if value is not None else '-':>12}")
-        print(f"{label:<42}{''.join(cells)}")
+    for field, label in ROWS:
+        print(f"{label:<42}" + "".join(f"{_cell(field, getattr(metrics, field)):>12}" for metrics in results))
     print(f"\nsupport: cosine >= {SUPPORT_THRESHOLD} between a citing sentence and its quote (MiniLM); on-topic: "
           f"cosine >= {RELEVANT_THRESHOLD} between the question and a sentence of the cited abstract")
     for metrics in results:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import tasks
 
 from app.subscriptions import (
     Subscribed,
@@ -24,6 +24,7 @@ from bot.exts.digest._poster import Poster, TargetUnavailable
 from bot.exts.digest._render import moment_text, subscriptions_text, target_line, unmatched_note
 from bot.formatting import Outgoing, clip
 from bot.permissions import DIGEST_CHANNEL_PERMISSIONS, missing
+from bot.persistent import ComponentsCog
 from bot.replies import acknowledge, deliver, send_ephemeral
 from core.errors import InputError
 from digest.models import DEFAULT_SIZE, MAX_SIZE, MAX_TOPICS_CHARS, DigestTarget, channel_target_key, dm_target_key
@@ -73,20 +74,16 @@ def _subscribed_text(saved: Subscribed, lead: str, tail: str) -> str:
     return f"{lead}: {target_line(saved.target)}{tail}{unmatched_note(saved.unmatched_topics)}"
 
 
-class DigestCog(commands.Cog):
+class DigestCog(ComponentsCog):
+    items = DIGEST_ITEMS
+    loops = ("scheduler",)
+    bot: PaperBotCore
+
     digest = app_commands.Group(name="digest", description="Daily digest of new papers, per channel or in your DMs")
 
     def __init__(self, bot: PaperBotCore) -> None:
-        self.bot = bot
+        super().__init__(bot)
         self.poster = Poster(bot)
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DIGEST_ITEMS)
-        self.scheduler.start()
-
-    async def cog_unload(self) -> None:
-        self.scheduler.cancel()
-        self.bot.remove_dynamic_items(*DIGEST_ITEMS)
 
     # The loop checks every minute which targets are due; the schedule itself lives in the database, so a
     # restart, a new channel or a changed time needs no re-arming.
