@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-discord smoke lock clean
+.PHONY: setup run test lint bench bench-discord smoke lock examples clean
 
 # From the checkout, PaperBot's home is the checkout: ./.env is read and the index and state go to ./data.
 # Installed elsewhere it defaults to ~/.local/share/paperbot (see README, "Files and folders").
@@ -47,6 +47,11 @@ smoke:
 # Re-resolve deploy/constraints.txt after changing dependencies in pyproject.toml.
 lock:
 	deploy/lock.sh
+
+# Rewrite the README's command examples with the commands' real output (tests/test_readme_examples.py checks them).
+examples: setup
+	$(BIN)/paperbot ingest -q
+	$(BIN)/paperbot examples --write README.md
 
 clean:
 	rm -rf $(VENV) data/index data/state.sqlite3* .pytest_cache .mypy_cache .ruff_cache

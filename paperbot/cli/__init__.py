@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "forget": "delete everything stored about one Discord user",
     "backup": "copy the state DB and the index into a folder (safe while the bot runs)",
     "restore": "put a backup back into DATA_DIR (the bot must be stopped)",
+    "examples": "re-run the README's command examples: --check compares them, --write rewrites them",
     "config": "the settings in effect (secrets hidden), or --example: the .env.example template",
 }
 

@@ -1,4 +1,4 @@
-"""`paperbot digest --preview [--topics T] [--size N] [--since D] [--json]`; without --preview: schedules."""
+"""`paperbot digest --preview [--topics T] [--size N] [--since D] [--date D] [--json]`; without --preview: schedules."""
 
 from __future__ import annotations
 
@@ -25,14 +25,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--since", metavar="WHEN", help=f"only papers listed on or after {SINCE_HELP}")
     parser.add_argument("--json", action="store_true", help="print the digest as JSON")
+    parser.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
+                        help="preview the digest of that day instead of today (e.g. to reproduce one)")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.errors import InputError
 
     if not args.preview:
-        if args.topics or args.size or args.since or args.json:
-            raise InputError("--topics, --size, --since and --json go with --preview")
+        if args.topics or args.size or args.since or args.json or args.date:
+            raise InputError("--topics, --size, --since, --json and --date go with --preview")
         return _list_schedules(settings)
     from digest.models import DEFAULT_SIZE, MAX_SIZE, MAX_TOPICS_CHARS
 
@@ -42,10 +51,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     topics = " ".join((args.topics or "").split()) or None
     if topics and len(topics) > MAX_TOPICS_CHARS:
         raise InputError(f"--topics is limited to {MAX_TOPICS_CHARS} characters")
-    return _preview(settings, topics=topics, size=size, since=args.since, as_json=args.json)
+    day = args.date or dt.datetime.now(dt.UTC).date()
+    return _preview(settings, day=day, topics=topics, size=size, since=args.since, as_json=args.json)
 
 
-def _preview(settings: Settings, *, topics: str | None, size: int, since: str | None, as_json: bool) -> int:
+def _preview(settings: Settings, *, day: dt.date, topics: str | None, size: int, since: str | None,
+             as_json: bool) -> int:
     import asyncio
 
     from app.digests import preview
@@ -54,7 +65,6 @@ def _preview(settings: Settings, *, topics: str | None, size: int, since: str | 
     from digest.render import digest_text
 
     app = App(settings)
-    day = dt.datetime.now(dt.UTC).date()
     digest = asyncio.run(
         preview(
             app.retriever,
