@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-discord smoke lock examples clean
+.PHONY: setup run test lint bench bench-discord smoke lock examples pictures clean
 
 # From the checkout, PaperBot's home is the checkout: ./.env is read and the index and state go to ./data.
 # Installed elsewhere it defaults to ~/.local/share/paperbot (see README, "Files and folders").
@@ -52,6 +52,11 @@ lock:
 examples: setup
 	$(BIN)/paperbot ingest -q
 	$(BIN)/paperbot examples --write README.md
+
+# docs/img/*.png from real output: the /ask and digest embeds and the terminal (headless Chromium, CHROMIUM=...).
+pictures: setup
+	$(BIN)/paperbot ingest -q
+	$(BIN)/python docs/pictures.py
 
 clean:
 	rm -rf $(VENV) data/index data/state.sqlite3* .pytest_cache .mypy_cache .ruff_cache
