@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 
 from digest.compose import DigestEngine, compose
-from digest.models import Digest, DigestTarget
+from digest.models import Digest, DigestTarget, Ranking
 from digest.selection import PaperSource, Selection, select
 from storage import Database
 from storage.digests import DigestStore
@@ -35,7 +35,7 @@ def pick_for(source: PaperSource, db: Database, target: DigestTarget, day: dt.da
     liked, disliked = feedback_for(db, target)
     posted = DigestStore(db).posted_ids(target.key)
     return select(source, posted=posted, size=target.size, day=day, topics=target.topics, liked=liked,
-                  disliked=disliked, archive=target.archive, new_days=new_days)
+                  disliked=disliked, archive=target.archive, new_days=new_days, by=target.rank)
 
 
 async def preview(
@@ -47,6 +47,7 @@ async def preview(
     topics: str | None = None,
     since: dt.date | None = None,
     new_days: int | None = None,
+    rank: Ranking = "relevance",
 ) -> Digest:
     """What a fresh channel with these settings would receive today (nothing posted yet, no feedback)."""
     selection = await asyncio.to_thread(
@@ -58,5 +59,6 @@ async def preview(
         topics=topics,
         new_days=new_days,
         since=since,
+        by=rank,
     )
     return await compose(engine, selection, day=day, topics=topics)

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from app.wiring import App
 from core.errors import PaperBotError
-from digest.models import DigestRun, DigestTarget
+from digest.models import DigestRun, DigestTarget, Ranking
 from digest.schedule import next_slot, today_for
 from digest.selection import split_topics, topic_relevance
 from digest.subscriptions import updated_target
@@ -48,7 +48,7 @@ def unmatched_topics(app: App, topics: str | None) -> list[str]:
 
 
 def subscribe(app: App, base: DigestTarget, *, time: dt.time | None, size: int | None, topics: str | None,
-              archive: bool | None, tz: str | None = None) -> Subscribed:
+              archive: bool | None, tz: str | None = None, rank: Ranking | None = None) -> Subscribed:
     """Create or change the subscription `base` names: the options given, the old values for the rest.
 
     A time given without a zone is in the server's default zone (`/digest timezone`), else UTC.
@@ -58,7 +58,7 @@ def subscribe(app: App, base: DigestTarget, *, time: dt.time | None, size: int |
     if tz is None and time is not None:
         tz = store.guild_zone(base.guild_id)
     saved = store.save_target(updated_target(old, base, time=time, tz=tz, size=size, topics=topics,
-                                             archive=archive))
+                                             archive=archive, rank=rank))
     status = _status(app, store, saved, base.updated_at)
     return Subscribed(**status.model_dump(), created=old is None, unmatched_topics=unmatched_topics(app, saved.topics))
 

@@ -22,6 +22,9 @@ TargetKind = Literal["channel", "dm"]
 RunState = Literal["pending", "done", "retry", "failed", "missed"]
 RunTrigger = Literal["schedule", "manual"]
 Source = Literal["new", "archive", "none"]
+# How a digest orders its candidates: relevance (topics, feedback, listing order) or Daily Papers upvotes.
+Ranking = Literal["relevance", "upvotes"]
+RANKINGS: tuple[Ranking, ...] = ("relevance", "upvotes")
 
 
 def channel_target_key(channel_id: int) -> str:
@@ -45,6 +48,7 @@ class DigestTarget(BaseModel):
     size: int = Field(default=DEFAULT_SIZE, ge=1, le=MAX_SIZE)
     topics: str | None = None
     archive: bool = False
+    rank: Ranking = Field(default="relevance", description="'upvotes': most upvoted first, topics still filtering")
     active_from: dt.datetime = Field(description="a slot earlier than this (UTC) is not owed a digest")
     created_at: dt.datetime
     updated_at: dt.datetime

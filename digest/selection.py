@@ -9,6 +9,9 @@
 - "New" is every unposted paper unless `new_days` is set (then: listed within that many days of the digest's
   day). When nothing new is left, a target that opted into the archive gets the best older unposted papers;
   otherwise the digest is empty and says so.
+- Ranked by upvotes (`rank="upvotes"`): the same candidates (topics still filter first), newest listing day
+  first and, within a day, most Hugging Face Daily Papers upvotes first (upvotes keep coming in for weeks, so
+  across days they would favour old papers); papers without upvotes after them; ties keep the order above.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from core.models import Hit, Paper, SearchFilters, SearchResult
-from digest.models import Source
+from digest.models import Ranking, Source
 
 # How many hybrid hits per topic are considered: enough to reach past the papers already posted.
 TOPIC_SEARCH_K = 100
@@ -140,8 +143,10 @@ def rank(
     papers: Sequence[Paper],
     relevance: Mapping[str, float] | None,
     adjust: Mapping[str, float],
+    by: Ranking = "relevance",
 ) -> list[Pick]:
-    """Order candidates: by relevance (+feedback) with topics, else by listing day then feedback."""
+    """Order candidates: by relevance (+feedback) with topics, else by listing day then feedback; with
+    `by="upvotes"`, newest listing day then most upvoted first (a stable sort, so that order breaks ties)."""
     order = {p.id: (page_position(p), i) for i, p in enumerate(papers)}
     if relevance is not None:
         picks = [
@@ -155,6 +160,8 @@ def rank(
     else:
         picks = [Pick(paper=p, adjustment=adjust.get(p.id, 0.0)) for p in papers]
         picks.sort(key=lambda k: (-_day_number(k.paper), -k.adjustment, order[k.paper.id]))
+    if by == "upvotes":
+        picks.sort(key=lambda k: (-_day_number(k.paper), k.paper.upvotes is None, -(k.paper.upvotes or 0)))
     return picks
 
 
@@ -182,6 +189,7 @@ def select(
     archive: bool = False,
     new_days: int | None = None,
     since: dt.date | None = None,
+    by: Ranking = "relevance",
 ) -> Selection:
     """The next picks for a target; `since` keeps only papers listed on or after that day."""
     topic_list = split_topics(topics)
@@ -194,12 +202,12 @@ def select(
     liked, disliked = list(liked), list(disliked)
     adjust = feedback_adjustments(source, liked, disliked) if liked or disliked else {}
     fresh = [p for p in unposted if is_new(p, day, new_days)]
-    picks = rank(fresh, relevance, adjust)[:size]
+    picks = rank(fresh, relevance, adjust, by)[:size]
     if picks:
         return Selection(picks=picks, source="new", topics=topic_list)
     if archive:
         older = [p for p in unposted if not is_new(p, day, new_days)]
-        picks = rank(older, relevance, adjust)[:size]
+        picks = rank(older, relevance, adjust, by)[:size]
         if picks:
             return Selection(picks=picks, source="archive", topics=topic_list)
     return Selection(source="none", topics=topic_list)

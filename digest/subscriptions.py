@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from core.errors import InputError
-from digest.models import DEFAULT_SIZE, DEFAULT_TIME, MAX_TOPICS_CHARS, DigestTarget
+from digest.models import DEFAULT_SIZE, DEFAULT_TIME, MAX_TOPICS_CHARS, DigestTarget, Ranking
 
 # Typed as the topics option, these remove the topics (every paper qualifies again).
 CLEAR_TOPICS = {"none", "off", "-", "clear"}
@@ -30,6 +30,7 @@ def updated_target(
     tz: str | None = None,
     topics: str | None,
     archive: bool | None,
+    rank: Ranking | None = None,
 ) -> DigestTarget:
     """`base` (where, who, when now) with the options given, the old subscription's values for the rest.
 
@@ -51,6 +52,7 @@ def updated_target(
             "size": size or (old.size if old else DEFAULT_SIZE),
             "topics": new_topics,
             "archive": archive if archive is not None else (old.archive if old else False),
+            "rank": rank or (old.rank if old else "relevance"),
             "channel_id": channel_id,
             "active_from": now if old is None or (old.time, old.tz) != (when, zone) else old.active_from,
         }

@@ -39,6 +39,7 @@ def _target(row: sqlite3.Row) -> DigestTarget:
         size=row["size"],
         topics=row["topics"],
         archive=bool(row["archive"]),
+        rank=row["rank"],
         active_from=_parse_ts(row["active_from"]),
         created_at=_parse_ts(row["created_at"]),
         updated_at=_parse_ts(row["updated_at"]),
@@ -76,8 +77,8 @@ class DigestStore:
             created = old["created_at"] if old else _ts(target.created_at)
             conn.execute(
                 "INSERT OR REPLACE INTO digest_targets (target_key, kind, guild_id, channel_id, user_id,"
-                " time_utc, tz, size, topics, archive, active_from, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " time_utc, tz, size, topics, archive, rank, active_from, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     target.key,
                     target.kind,
@@ -89,6 +90,7 @@ class DigestStore:
                     target.size,
                     target.topics,
                     int(target.archive),
+                    target.rank,
                     _ts(target.active_from),
                     created,
                     _ts(target.updated_at),

@@ -280,6 +280,9 @@ async def test_off_stops_and_settings_update_in_place(simcord_env):
     result = await world.admin.slash(world.channel, "digest set", channel=world.channel, size=7)
     assert "updated" in result.response.content and "7 papers" in result.response.content
     assert "long context" in result.response.content and "09:00" in result.response.content
+    assert "most upvoted first" not in result.response.content  # relevance is the default
+    result = await world.admin.slash(world.channel, "digest set", channel=world.channel, rank="upvotes")
+    assert "most upvoted first" in result.response.content and "7 papers" in result.response.content
     result = await world.admin.slash(world.channel, "digest off")
     assert "stopped" in result.response.content
     await world.until(9, 30)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from core.models import Paper
 from digest.selection import rank, select, split_topics, topic_relevance
 
 DAY = dt.date(2026, 8, 3)
@@ -98,3 +99,23 @@ def test_archive_only_when_opted_in_and_nothing_new_is_left(retriever):
 def test_since_keeps_later_listings_only(retriever, since):
     picked = select(retriever, posted=set(), size=10, day=DAY, topics="long context", since=since)
     assert picked.papers and all(p.date and p.date >= since for p in picked.papers)
+
+
+def _paper(pid: str, upvotes: int | None, day: dt.date = dt.date(2026, 7, 31), line: int = 1) -> Paper:
+    return Paper(id=pid, title=pid, abstract="", dates=[day], sources=[f"{day}.md:{line}"], upvotes=upvotes)
+
+
+def test_ranked_by_upvotes_within_the_newest_day_unvoted_last_ties_in_listing_order():
+    # Listing order a, b, c, d, e (page lines); upvotes 3, none, 40, 3, 12.
+    papers = [_paper("a", 3, line=1), _paper("b", None, line=2), _paper("c", 40, line=3),
+              _paper("d", 3, line=4), _paper("e", 12, line=5), _paper("old", 99, day=dt.date(2026, 7, 1))]
+    assert [k.paper.id for k in rank(papers, None, {})] == ["a", "b", "c", "d", "e", "old"]  # the default
+    # An older listing's paper comes after today's however upvoted: its votes had weeks to accumulate.
+    assert [k.paper.id for k in rank(papers, None, {}, "upvotes")] == ["c", "e", "a", "d", "b", "old"]
+
+
+def test_ranked_by_upvotes_topics_still_filter_first():
+    papers = [_paper("on-topic", 2), _paper("off-topic", 500), _paper("also-on", 30)]
+    relevance = {"on-topic": 1.0, "also-on": 0.5}
+    assert [k.paper.id for k in rank(papers, relevance, {})] == ["on-topic", "also-on"]
+    assert [k.paper.id for k in rank(papers, relevance, {}, "upvotes")] == ["also-on", "on-topic"]

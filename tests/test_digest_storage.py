@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from digest.models import DigestTarget, channel_target_key, dm_target_key
+from digest.subscriptions import updated_target
 from storage import open_database
 from storage.digests import DigestStore
 
@@ -93,3 +94,13 @@ def test_dm_targets(store):
     t = DigestTarget(key=dm_target_key(42), kind="dm", user_id=42, active_from=NOW, created_at=NOW, updated_at=NOW)
     assert store.save_target(t).kind == "dm"
     assert store.targets(guild_id=None)[0].user_id == 42
+
+
+def test_the_ranking_is_stored_relevance_by_default_and_kept_when_other_options_change(store):
+    assert store.save_target(channel_target()).rank == "relevance"
+    old = store.save_target(channel_target(rank="upvotes"))
+    assert store.get_target(old.key).rank == "upvotes"
+    later = updated_target(old, channel_target(), time=None, size=3, topics=None, archive=None)
+    assert store.save_target(later).rank == "upvotes"
+    back = updated_target(old, channel_target(), time=None, size=None, topics=None, archive=None, rank="relevance")
+    assert store.save_target(back).rank == "relevance"

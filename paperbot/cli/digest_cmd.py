@@ -1,4 +1,4 @@
-"""`paperbot digest --preview [--topics T] [--size N] [--since D] [--date D] [--json]`; without --preview: schedules."""
+"""`paperbot digest --preview [--topics T] [--size N] [--since D] [--date D] [--rank R] [--json]`; else: schedules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 
 from core.dates import SINCE_HELP
 from core.settings import Settings
+from digest.models import Ranking
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--size", type=int, default=None, metavar="N", help="papers in the digest (1-10, default 5)"
     )
     parser.add_argument("--since", metavar="WHEN", help=f"only papers listed on or after {SINCE_HELP}")
+    parser.add_argument(
+        "--rank",
+        choices=("relevance", "upvotes"),
+        default=None,
+        help="order: relevance (default) or upvotes (most Hugging Face upvotes first; topics still filter)",
+    )
     parser.add_argument("--json", action="store_true", help="print the digest as JSON")
     parser.add_argument("--date", type=_day, metavar="YYYY-MM-DD",
                         help="preview the digest of that day instead of today (e.g. to reproduce one)")
@@ -40,8 +47,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from core.errors import InputError
 
     if not args.preview:
-        if args.topics or args.size or args.since or args.json or args.date:
-            raise InputError("--topics, --size, --since, --json and --date go with --preview")
+        if args.topics or args.size or args.since or args.rank or args.json or args.date:
+            raise InputError("--topics, --size, --since, --rank, --json and --date go with --preview")
         return _list_schedules(settings)
     from digest.models import DEFAULT_SIZE, MAX_SIZE, MAX_TOPICS_CHARS
 
@@ -52,10 +59,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if topics and len(topics) > MAX_TOPICS_CHARS:
         raise InputError(f"--topics is limited to {MAX_TOPICS_CHARS} characters")
     day = args.date or dt.datetime.now(dt.UTC).date()
-    return _preview(settings, day=day, topics=topics, size=size, since=args.since, as_json=args.json)
+    return _preview(settings, day=day, topics=topics, size=size, since=args.since, rank=args.rank or "relevance",
+                    as_json=args.json)
 
 
-def _preview(settings: Settings, *, day: dt.date, topics: str | None, size: int, since: str | None,
+def _preview(settings: Settings, *, day: dt.date, topics: str | None, size: int, since: str | None, rank: Ranking,
              as_json: bool) -> int:
     import asyncio
 
@@ -74,6 +82,7 @@ def _preview(settings: Settings, *, day: dt.date, topics: str | None, size: int,
             topics=topics,
             since=parse_since(since),
             new_days=settings.digest_new_days,
+            rank=rank,
         )
     )
     print(digest.model_dump_json(indent=2) if as_json else digest_text(digest))
@@ -102,7 +111,7 @@ def _list_schedules(settings: Settings) -> int:
         upcoming = next_slot(t, now, settings.digest_grace_hours, store.served_on(t.key, now.date()))
         runs = store.runs(t.key, limit=1)
         last = f"last: {runs[0].day} {runs[0].state}" if runs else "never posted yet"
-        topics = f", topics: {t.topics}" if t.topics else ""
+        topics = (f", topics: {t.topics}" if t.topics else "") + (", most upvoted first" if t.rank == "upvotes" else "")
         print(
             f"{where}: {t.time:%H:%M} UTC, {t.size} papers{topics}; "
             f"next {upcoming:%Y-%m-%d %H:%M} UTC; {last}"

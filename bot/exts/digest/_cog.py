@@ -27,7 +27,15 @@ from bot.permissions import DIGEST_CHANNEL_PERMISSIONS, missing
 from bot.persistent import ComponentsCog
 from bot.replies import acknowledge, deliver, send_ephemeral
 from core.errors import InputError
-from digest.models import DEFAULT_SIZE, MAX_SIZE, MAX_TOPICS_CHARS, DigestTarget, channel_target_key, dm_target_key
+from digest.models import (
+    DEFAULT_SIZE,
+    MAX_SIZE,
+    MAX_TOPICS_CHARS,
+    DigestTarget,
+    Ranking,
+    channel_target_key,
+    dm_target_key,
+)
 from digest.schedule import parse_time, today_for
 from digest.subscriptions import clean_topics
 from digest.timezones import canonical_zone, split_time_zone
@@ -43,6 +51,7 @@ SCHEDULE_OPTIONS = {
     "time": "Time of day, 24-hour, with a time zone if not the server's (08:00, 08:00 Europe/Berlin, 8am UTC+2)",
     "size": f"Papers per digest, 1-{MAX_SIZE} (default {DEFAULT_SIZE})",
     "topics": "Interests, comma-separated (e.g. 'long context, RLHF'): only papers on them. 'none' clears",
+    "rank": "Order: relevance (default: topics, your 👍/👎, listing order) or upvotes (most upvoted first)",
 }
 
 
@@ -99,11 +108,12 @@ class DigestCog(ComponentsCog):
         await self.bot.wait_until_ready()
 
     async def _subscribe(self, interaction: discord.Interaction[Any], base: DigestTarget, *, time: str | None,
-                         size: int | None, topics: str | None, archive: bool | None) -> Subscribed:
+                         size: int | None, topics: str | None, archive: bool | None,
+                         rank: Ranking | None) -> Subscribed:
         at, tz, cleaned = _schedule(time, topics)
         await acknowledge(interaction, ephemeral=True)
         return await asyncio.to_thread(subscribe, self.bot.app, base, time=at, tz=tz, size=size, topics=cleaned,
-                                       archive=archive)
+                                       archive=archive, rank=rank)
 
     # -- /digest set, show, off, now (servers: Manage Server) --
 
@@ -112,7 +122,8 @@ class DigestCog(ComponentsCog):
                            archive="When nothing new is left, post older papers not yet shown here")
     async def set_digest(self, interaction: discord.Interaction[Any], channel: discord.TextChannel,
                          time: TimeOption | None = None, size: SizeOption | None = None,
-                         topics: TopicsOption | None = None, archive: bool | None = None) -> None:
+                         topics: TopicsOption | None = None, archive: bool | None = None,
+                         rank: Ranking | None = None) -> None:
         if interaction.guild is None:
             raise InputError("Use `/digest set` in a server. For a digest in your DMs: `/digest me`.")
         _require_admin(interaction, "configure digests")
@@ -124,7 +135,8 @@ class DigestCog(ComponentsCog):
         base = DigestTarget(key=channel_target_key(channel.id), kind="channel", guild_id=interaction.guild.id,
                             channel_id=channel.id, user_id=interaction.user.id, active_from=now, created_at=now,
                             updated_at=now)
-        saved = await self._subscribe(interaction, base, time=time, size=size, topics=topics, archive=archive)
+        saved = await self._subscribe(interaction, base, time=time, size=size, topics=topics, archive=archive,
+                                      rank=rank)
         lead = f"Daily digest {'set' if saved.created else 'updated'}"
         await deliver(interaction, [Outgoing(content=_subscribed_text(
             saved, lead, f".\nNext digest: {moment_text(saved.next_at)}."))])
@@ -206,7 +218,8 @@ class DigestCog(ComponentsCog):
     @digest.command(name="me", description="Get a daily digest in your DMs; 👍/👎 on its papers tunes it")
     @app_commands.describe(**SCHEDULE_OPTIONS, off="Stop your DM digest")
     async def me(self, interaction: discord.Interaction[Any], time: TimeOption | None = None,
-                 topics: TopicsOption | None = None, size: SizeOption | None = None, off: bool = False) -> None:
+                 topics: TopicsOption | None = None, size: SizeOption | None = None, rank: Ranking | None = None,
+                 off: bool = False) -> None:
         if off:
             await self._stop_dm_digest(interaction)
             return
@@ -215,7 +228,8 @@ class DigestCog(ComponentsCog):
         base = DigestTarget(key=dm_target_key(interaction.user.id), kind="dm", user_id=interaction.user.id,
                             channel_id=interaction.channel_id if interaction.guild is None else None,
                             active_from=now, created_at=now, updated_at=now)
-        saved = await self._subscribe(interaction, base, time=time, size=size, topics=topics, archive=False)
+        saved = await self._subscribe(interaction, base, time=time, size=size, topics=topics, archive=False,
+                                      rank=rank)
         where = "" if interaction.guild is None else " (I'll send it by DM; keep DMs from server members open)"
         await deliver(interaction, [Outgoing(content=_subscribed_text(
             saved, "Your daily digest", f"{where}.\nNext one: {moment_text(saved.next_at)}. Rate its papers 👍/👎 "

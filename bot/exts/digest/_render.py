@@ -80,6 +80,8 @@ def target_line(target: DigestTarget) -> str:
     where = f"<#{target.channel_id}>" if target.kind == "channel" else "your DMs"
     parts = [f"{where}: every day at **{target.time:%H:%M} {target.tz}**", f"{target.size} papers"]
     parts.append(f"topics: {escape(target.topics)}" if target.topics else "all papers, newest first")
+    if target.rank == "upvotes":
+        parts.append("most upvoted first")
     if target.archive:
         parts.append("archive picks when nothing is new")
     return ", ".join(parts)
