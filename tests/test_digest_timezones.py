@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from discord.ext import tasks
 from test_digest_bot import HOUR, World, digests, fresh_app
 
 from bot import create_bot
@@ -12,8 +13,8 @@ from bot import create_bot
 
 
 def loops(bot):
-    return [bot.get_cog("DigestCog").scheduler, bot.get_cog("Ops").heartbeat,
-            bot.get_cog("ReadingLists").roundup_loop]
+    """Every background loop of every cog (digest, fetch, heartbeat, prune, roundup...), whoever added it."""
+    return [loop for cog in bot.cogs.values() for loop in vars(cog).values() if isinstance(loop, tasks.Loop)]
 
 
 async def skip_to(env, moment: dt.datetime, settings, retriever) -> None:
