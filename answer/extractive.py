@@ -171,12 +171,18 @@ def build(question: str, sources: list[Source], *, focus: bool = False, query: s
         papers.append(rank)
     # Room left: a second sentence from the best papers when it also bears on the question (at least two
     # points in all, so a single paper still gets a short summary rather than one line).
+    # Asked what a paper does, the second point states a contribution or result if one is left, and is never
+    # the abstract's opening background, which is close to such a question in words, not in what it asks.
+    asks_what = bool(_ASKS_WHAT.search(question))
     for rank in papers:
         if len(chosen) >= MAX_POINTS:
             break
-        candidates = ranked[rank]
-        if len(candidates) > 1 and (candidates[1].meaning >= SECOND_POINT_MIN or len(chosen) < 2):
-            chosen.append(candidates[1])
+        candidates = ranked[rank][1:]
+        if asks_what:
+            candidates = ([c for c in candidates if states_contribution(c.sentence) or states_result(c.sentence)]
+                          or [c for c in candidates if c.position > 0])
+        if candidates and (candidates[0].meaning >= SECOND_POINT_MIN or len(chosen) < 2):
+            chosen.append(candidates[0])
 
     chosen.sort(key=lambda c: (c.source_rank, c.position))
     order = list(dict.fromkeys(c.source_rank for c in chosen))
