@@ -53,10 +53,12 @@ examples: setup
 	$(BIN)/paperbot ingest -q
 	$(BIN)/paperbot examples --write README.md
 
-# docs/img/*.png from real output: the /ask and digest embeds and the terminal (headless Chromium, CHROMIUM=...).
+# docs/img/*.png from real output: the /ask and digest embeds and the terminal (headless Chromium, CHROMIUM=...),
+# and the chart of BENCHMARKS.md's figures.
 pictures: setup
 	$(BIN)/paperbot ingest -q
 	$(BIN)/python docs/pictures.py
+	$(BIN)/python docs/bench_chart.py
 
 clean:
 	rm -rf $(VENV) data/index data/state.sqlite3* .pytest_cache .mypy_cache .ruff_cache
