@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Literal
 
 from core.models import Turn
@@ -45,18 +46,27 @@ class ConversationStore:
     def exists(self, key: str) -> bool:
         return bool(self.db.query("SELECT 1 FROM conversations WHERE key = ?", (key,)))
 
-    def history(self, key: str, limit: int) -> list[Turn]:
-        """The last `limit` turns, oldest first."""
+    def history(self, key: str, limit: int, anchor: int | None = None) -> list[Turn]:
+        """The last `limit` turns, oldest first; with `anchor` (the id of a message a user replied to), the
+        turns up to the one answered by that message, so a reply to an older answer follows on from it."""
         if limit <= 0:
             return []
+        upto = None
+        if anchor is not None:
+            found = self.db.query(
+                "SELECT conversation_turns.id FROM conversation_turns, json_each(conversation_turns.message_ids)"
+                " WHERE conversation_turns.key = ? AND json_each.value = ?", (key, anchor))
+            upto = found[0]["id"] if found else None
         rows = self.db.query(
-            "SELECT question, answer, cited_ids FROM conversation_turns WHERE key = ? ORDER BY id DESC LIMIT ?",
-            (key, limit),
+            "SELECT question, answer, cited_ids FROM conversation_turns WHERE key = ? AND id <= ?"
+            " ORDER BY id DESC LIMIT ?",
+            (key, upto if upto is not None else 2**63 - 1, limit),
         )
         return [Turn(question=r["question"], answer=r["answer"], cited_ids=json.loads(r["cited_ids"]))
                 for r in reversed(rows)]
 
-    def append(self, key: str, turn: Turn, kind: ConversationKind = "dm", owner_id: int | None = None) -> None:
+    def append(self, key: str, turn: Turn, kind: ConversationKind = "dm", owner_id: int | None = None,
+               message_ids: Sequence[int] = ()) -> None:
         with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO conversations (key, kind, owner_id, created_at) VALUES (?, ?, ?, ?)"
@@ -64,8 +74,9 @@ class ConversationStore:
                 (key, kind, owner_id, _now()),
             )
             conn.execute(
-                "INSERT INTO conversation_turns (key, question, answer, cited_ids, created_at) VALUES (?, ?, ?, ?, ?)",
-                (key, turn.question, turn.answer, json.dumps(turn.cited_ids), _now()),
+                "INSERT INTO conversation_turns (key, question, answer, cited_ids, message_ids, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key, turn.question, turn.answer, json.dumps(turn.cited_ids), json.dumps(list(message_ids)), _now()),
             )
             conn.execute(
                 "DELETE FROM conversation_turns WHERE key = ? AND id NOT IN"

@@ -196,3 +196,23 @@ async def test_every_message_the_bot_sends_disallows_pings(simcord_env, world):
              and isinstance(r.json, dict) and ("content" in r.json or "embeds" in r.json)]
     assert len(sends) >= 3
     assert all(r.json.get("allowed_mentions", {}).get("parse") == [] for r in sends)
+
+
+async def test_a_reply_to_an_older_answer_follows_on_from_that_answer(simcord_env, world):
+    _, channel, alice = world
+    me = simcord_env.bot.user.mention
+    await alice.send(channel, f"{me} {FIRST}")
+    (thread,) = channel.threads
+    first = bot_messages(thread, simcord_env)[-1]
+    await alice.send(thread, f"{me} Which papers align language models with human preferences?")
+    second = bot_messages(thread, simcord_env)[-1]
+    assert cited(first)[:2] != cited(second)[:2]
+
+    # Replying to the first answer: "the first two" are the first answer's papers, not the latest answer's.
+    await alice.send(thread, f"{me} compare the first two", reply_to=first)
+    assert cited(bot_messages(thread, simcord_env)[-1]) == cited(first)[:2]
+    # Without a reply it is the latest answer that "the first two" points at.
+    await alice.send(thread, f"{me} which papers align models with human feedback?")
+    latest = bot_messages(thread, simcord_env)[-1]
+    await alice.send(thread, f"{me} compare the first two")
+    assert cited(bot_messages(thread, simcord_env)[-1]) == cited(latest)[:2]

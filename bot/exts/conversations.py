@@ -168,7 +168,10 @@ class Conversations(commands.Cog):
         store = self.bot.conversations
         history = []
         if memory is not None:
-            history = await asyncio.to_thread(store.history, memory[0], self.bot.settings.conversation_turns)
+            # A reply to an older answer follows on from that answer, not from the latest one.
+            anchor = message.reference.message_id if message.reference is not None else None
+            history = await asyncio.to_thread(store.history, memory[0], self.bot.settings.conversation_turns,
+                                              anchor)
         with contextlib.suppress(discord.HTTPException):  # typing is cosmetic; a real failure shows on send
             await target.typing()
         surface = ChannelSurface(target, embeds=embeds, reference=reference)
@@ -177,7 +180,8 @@ class Conversations(commands.Cog):
             guild_id=message.guild.id if message.guild else None, channel_id=getattr(target, "id", None),
             history=history)
         if memory is not None:
-            await asyncio.to_thread(store.append, memory[0], answer.as_turn(), memory[1], message.author.id)
+            await asyncio.to_thread(store.append, memory[0], answer.as_turn(), memory[1], message.author.id,
+                                    [sent.id for sent in surface.sent])
 
 
 async def setup(bot: PaperBotCore) -> None:
