@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import discord
 
 # Everything the bot does in a server, and nothing more: read the channel, answer (in threads it opens),
-# show embeds, and reply to the question message (replies need Read Message History).
+# show embeds, reply to the question message (replies need Read Message History), and react to a mention it
+# may not answer where it was asked.
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, send_messages_in_threads=True, create_public_threads=True,
-    embed_links=True, read_message_history=True)
+    embed_links=True, read_message_history=True, add_reactions=True)
 
 # (attribute, the name the Discord client shows) for each check below.
 DIGEST_CHANNEL_PERMISSIONS = (

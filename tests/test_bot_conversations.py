@@ -216,3 +216,21 @@ async def test_a_reply_to_an_older_answer_follows_on_from_that_answer(simcord_en
     latest = bot_messages(thread, simcord_env)[-1]
     await alice.send(thread, f"{me} compare the first two")
     assert cited(bot_messages(thread, simcord_env)[-1]) == cited(latest)[:2]
+
+
+async def test_a_mention_the_bot_may_not_answer_gets_a_reaction_or_else_a_dm(simcord_env):
+    guild = simcord_env.create_guild("Lab")
+    mute = discord.PermissionOverwrite(send_messages=False, create_public_threads=False)
+    muted = guild.create_text_channel("announcements", overwrites={guild.me: mute})
+    alice = guild.add_member(simcord_env.create_user("alice"))
+    await alice.send(muted, f"{simcord_env.bot.user.mention} {FIRST}")
+    (question,) = muted.history()
+    assert [str(r.emoji) for r in question.reactions] == ["🔇"]
+    assert alice.user.dm_channel is None or not alice.user.dm_channel.history()
+
+    silent = discord.PermissionOverwrite(send_messages=False, create_public_threads=False, add_reactions=False)
+    locked = guild.create_text_channel("locked", overwrites={guild.me: silent})
+    await alice.send(locked, f"{simcord_env.bot.user.mention} {FIRST}")
+    assert not locked.history()[0].reactions
+    told = alice.user.dm_channel.last_message.content
+    assert told.startswith(f"I saw your question in {locked.mention} but I'm not allowed to post there")

@@ -22,10 +22,10 @@ def test_the_invite_asks_for_exactly_the_permissions_the_bot_uses():
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(invite_url(1234)).query)
     assert query["client_id"] == ["1234"]
     assert query["scope"] == ["bot applications.commands"]
-    assert query["permissions"] == ["309237730304"] == [str(INVITE_PERMISSIONS.value)]
+    assert query["permissions"] == ["309237730368"] == [str(INVITE_PERMISSIONS.value)]
     granted = {name for name, on in INVITE_PERMISSIONS if on}
     assert granted == {"read_messages", "send_messages", "send_messages_in_threads", "create_public_threads",
-                       "embed_links", "read_message_history"}  # read_messages is View Channels
+                       "embed_links", "read_message_history", "add_reactions"}  # read_messages is View Channels
 
 
 def test_no_privileged_intent_is_requested():

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from app.ask import question as check_question
 from bot.answering import ChannelSurface, answer_and_deliver
-from bot.formatting import text_messages
+from bot.formatting import NO_MENTIONS, text_messages
 from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing
 from bot.replies import send_messages
 from bot.threads import open_question_thread
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # What a user types in a DM or thread to make PaperBot forget the conversation so far.
 CONVERSATION_RESET_WORDS = {"reset", "start over", "new topic", "forget"}
+# Put on a mention the bot may not answer where it was asked (see Conversations._cannot_answer).
+CANNOT_ANSWER_REACTION = "🔇"
 
 
 def is_reset(text: str) -> bool:
@@ -130,14 +132,35 @@ class Conversations(commands.Cog):
             await self._answer(message, text, thread, embeds=self._can_embed(thread), memory=(key, "thread"))
             return
         if not perms.send_messages:
-            log.warning("mention not answered: no permission to send messages",
-                        extra={"channel_id": channel.id, "guild_id": message.guild and message.guild.id})
+            await self._cannot_answer(message, perms)
             return
         if isinstance(channel, discord.TextChannel):
             await self._say(channel, "I can't open a thread here (I need the Create Public Threads and Send "
                                      "Messages in Threads permissions), so I'm answering in the channel.",
                             reference=message)
         await self._answer(message, text, channel, embeds=perms.embed_links, reference=message)
+
+    async def _cannot_answer(self, message: discord.Message, perms: discord.Permissions) -> None:
+        """No thread and no channel message possible: a reaction says the mention was seen, a DM when even that
+        is not allowed (the asker should not be left wondering whether the bot is down)."""
+        where = {"channel_id": message.channel.id, "guild_id": message.guild and message.guild.id}
+        if perms.add_reactions and perms.read_message_history:
+            try:
+                await message.add_reaction(CANNOT_ANSWER_REACTION)
+                log.info("mention not answered: no permission to send messages; reacted", extra=where)
+                return
+            except discord.HTTPException as exc:
+                log.info("could not react to a mention", extra={**where, "status": exc.status, "code": exc.code})
+        channel = getattr(message.channel, "mention", "that channel")
+        try:
+            await message.author.send(
+                f"I saw your question in {channel} but I'm not allowed to post there (I need the Send Messages "
+                "permission, or Create Public Threads for a thread). Ask me here in DMs instead, or ask a server "
+                "admin to let me post there.", allowed_mentions=NO_MENTIONS)
+            log.info("mention not answered: no permission to send messages; told the asker by DM", extra=where)
+        except discord.HTTPException as exc:
+            log.warning("mention not answered: no permission to post, react or DM",
+                        extra={**where, "status": exc.status, "code": exc.code})
 
     def _can_embed(self, channel: Any) -> bool:
         guild = getattr(channel, "guild", None)
