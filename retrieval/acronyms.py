@@ -19,6 +19,7 @@ from pathlib import Path
 from retrieval.embedding import TOKENIZER_PATH
 
 FILE = "acronyms.json"
+COUNTS = "acronym-counts.json"
 _DEFINITION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{1,9}?)s?\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 _QUERY_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9-]{1,9}")
@@ -59,7 +60,8 @@ class GlossaryBuilder:
     def __init__(self) -> None:
         self._seen: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
-    def add(self, text: str) -> None:
+    def add(self, text: str, times: int = 1) -> None:
+        """Count the definitions `text` makes (`times=-1`: uncount those of a paper that is going)."""
         for match in _DEFINITION.finditer(text):
             short = match.group(1)
             if not _is_short_form(short):
@@ -67,10 +69,22 @@ class GlossaryBuilder:
             sentence_start = max(text.rfind(". ", 0, match.start()), text.rfind("(", 0, match.start())) + 1
             long_form = _long_form(short, text[sentence_start : match.start()])
             if long_form:
-                self._seen[short.lower()][" ".join(_WORD.findall(long_form.lower()))] += 1
+                self._seen[short.lower()][" ".join(_WORD.findall(long_form.lower()))] += times
+
+    def save(self, directory: Path) -> None:
+        """The counts themselves, so that the next ingest adds its papers' definitions instead of recounting."""
+        (directory / COUNTS).write_text(json.dumps(self._seen, sort_keys=True))
+
+    @classmethod
+    def load(cls, directory: Path) -> GlossaryBuilder:
+        builder = cls()
+        for short, forms in json.loads((directory / COUNTS).read_text()).items():
+            builder._seen[short].update(forms)
+        return builder
 
     def build(self) -> Glossary:
-        long_forms = {short: forms.most_common(1)[0][0] for short, forms in self._seen.items()}
+        # `+forms` keeps the positive counts: a long form every defining paper of which has gone is no more.
+        long_forms = {short: (+forms).most_common(1)[0][0] for short, forms in self._seen.items() if +forms}
         return Glossary(long_forms, set(long_forms) & _english_words())
 
 

@@ -3,7 +3,8 @@
 Order of writes, each a crash point (`core.crashpoints`):
 1. vectors go into Chroma first (the caller does that): readers ignore ids their generation does not have;
 2. inside one open catalog transaction (WAL: every reader still sees the last commit) the papers are written,
-   the side indexes built from them into a staging folder, fsynced and renamed to `gen-N`;
+   the side indexes (the last generation's segments plus a delta of the changed papers, or a merge of
+   them: `retrieval.side_index`) staged in a folder, fsynced and renamed to `gen-N`;
 3. the transaction commits naming generation N: from this instant readers load `gen-N`;
 4. then vectors no paper has any more and folders older than the previous generation are removed.
 A crash anywhere before 3 leaves generation N-1 whole, and what was written ahead of it (vectors, a staging
@@ -20,24 +21,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
-
 from core import crashpoints
 from core.errors import IndexMissingError
 from core.files import publish_folder
 from core.models import Paper
 from core.settings import Settings
-from retrieval import dense_rows
-from retrieval.acronyms import GlossaryBuilder
+from retrieval import side_index
 from retrieval.catalog import Catalog
-from retrieval.generations import committed, folders, generation_dir, side_root, write_manifest
-from retrieval.lexical import LexicalIndex
+from retrieval.generations import committed, folders, generation_dir, side_root, verify, write_manifest
+from retrieval.side_index import Generation, previous_generation
 from retrieval.store import VectorStore
 
 log = logging.getLogger(__name__)
 # Bumped whenever the side indexes (BM25 tokens, row-aligned vectors, acronyms) change shape, so an existing index
 # gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "6"
+INDEX_FORMAT = "7"
 
 
 @contextmanager
@@ -65,20 +63,26 @@ def index_lock(settings: Settings) -> Iterator[None]:
 
 
 def commit(settings: Settings, catalog: Catalog, store: VectorStore, *, upsert: Sequence[Paper] = (),
-           delete: Sequence[str] = (), info: dict[str, str] | None = None) -> int:
+           delete: Sequence[str] = (), refresh: Sequence[str] = (), full: bool = False,
+           info: dict[str, str] | None = None) -> int:
     """Write `upsert`/`delete` to the catalog and publish the matching side indexes as one new generation.
 
-    Call it holding `index_lock`, after every upserted paper's vector is in Chroma. Returns the generation.
+    Only the papers upserted, deleted or re-embedded (`refresh`) are indexed again, as a delta on the last
+    generation (`retrieval.side_index`); `full` (a rebuild) indexes the whole catalog. Call it holding
+    `index_lock`, after every upserted paper's vector is in Chroma. Returns the generation.
     """
     previous = committed(catalog)
     generation = max([previous, *folders(settings)]) + 1
+    changed = {p.id for p in upsert} | set(delete) | set(refresh)
+    base = None if full or catalog.info("format") != INDEX_FORMAT else _whole(settings, previous)
+    gone = [(p.title, p.abstract) for p in catalog.get_many(sorted(changed))] if base else []
     with catalog.transaction():
         if delete:
             catalog.delete(delete)
         if upsert:
             catalog.upsert(upsert)
         crashpoints.reached("catalog rows written, not committed")
-        _publish_side_indexes(settings, catalog, store, generation)
+        _publish_side_indexes(settings, catalog, store, generation, base, changed, gone)
         catalog.set_info(generation=str(generation), format=INDEX_FORMAT, **(info or {}))
     crashpoints.reached("catalog committed")
     _sweep_vectors(catalog, store)
@@ -86,38 +90,26 @@ def commit(settings: Settings, catalog: Catalog, store: VectorStore, *, upsert: 
     return generation
 
 
-def _publish_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore, generation: int) -> None:
-    """BM25, row ids, acronyms and the row-aligned vector copy of the catalog as it stands in this transaction."""
+def _whole(settings: Settings, generation: int) -> Generation | None:
+    if generation == 0:
+        return None
+    try:
+        verify(settings, generation)
+    except IndexMissingError:
+        return None
+    return previous_generation(generation_dir(settings, generation))
+
+
+def _publish_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore, generation: int,
+                          base: Generation | None, changed: set[str], gone: list[tuple[str, str]]) -> None:
+    """BM25, row ids, acronyms and the row-aligned vectors of the catalog as it stands in this transaction."""
     staging = side_root(settings) / f".staging-{generation:06d}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
-    titles = catalog.titles()
-    dates = {pid: date for pid, _, date in titles}
-    glossary = GlossaryBuilder()
-
-    def rows() -> Iterator[tuple[str, str, str, int]]:
-        for pid, title, abstract in catalog.texts():
-            glossary.add(f"{title}. {abstract}")
-            yield pid, title, abstract, dates[pid]
-
-    LexicalIndex.build(rows()).save(staging)
-    crashpoints.reached("lexical index staged")
-    glossary.build().save(staging)
-    ids = [pid for pid, _, _ in titles]
-    matrix = np.zeros((len(ids), store.dimension), dtype=np.float16)
-    for start in range(0, len(ids), 2_000):
-        chunk = ids[start : start + 2_000]
-        vectors = store.vectors(chunk)
-        missing = [pid for pid in chunk if pid not in vectors]
-        if missing:
-            raise IndexMissingError(f"{len(missing)} paper(s) of the catalog have no vector in Chroma "
-                                    f"(e.g. {missing[0]}): run `paperbot ingest --rebuild`")
-        for offset, pid in enumerate(chunk):
-            matrix[start + offset] = vectors[pid]
-    dense_rows.save(staging, matrix)
+    papers = side_index.write(staging, generation, catalog, store, base, changed, gone)
     crashpoints.reached("dense rows staged")
-    write_manifest(staging, generation, len(ids))
+    write_manifest(staging, generation, papers)
     publish_folder(staging, generation_dir(settings, generation))
     crashpoints.reached("generation folder published")
 

@@ -125,7 +125,8 @@ def _ingest(parsed: list[Paper], settings: Settings, report: IngestReport, *, re
         # Re-embedded papers need a new generation even when their record is unchanged: the side indexes hold
         # a copy of every vector.
         if changed or dropped or report.embedded or rebuild or not _side_indexes_whole(settings, catalog):
-            commit(settings, catalog, store, upsert=changed, delete=dropped, info=_facts(name, dimension))
+            commit(settings, catalog, store, upsert=changed, delete=dropped, refresh=writer.embedded_ids,
+                   full=rebuild, info=_facts(name, dimension))
         else:
             catalog.set_info(last_ingest=_now())
         report.total_in_index = catalog.count()
@@ -171,13 +172,17 @@ class _Writer:
         self._opening = self._worker.submit(VectorStore.open, settings, name, dimension, create=True,
                                             rebuild=rebuild)
         self._writes: list[Future[None]] = []
-        self.embedded = 0
+        self.embedded_ids: list[str] = []
 
     def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def embedded(self) -> int:
+        return len(self.embedded_ids)
 
     def store(self) -> VectorStore:
         return self._opening.result()
@@ -193,7 +198,7 @@ class _Writer:
             batch = papers[start : start + self.BATCH]
             vectors = embedder.embed([embedding_text(p) for p in batch])
             self._writes.append(self._worker.submit(self._upsert, batch, vectors))
-            self.embedded += len(batch)
+            self.embedded_ids += [p.id for p in batch]
             if self._progress:
                 self._progress(self.embedded, total)
 

@@ -29,7 +29,9 @@ from retrieval.dense_rows import DenseRows
 from retrieval.embedding import Embedder, get_embedder
 from retrieval.generations import generation_dir, usable
 from retrieval.index import catalog_path, check_model, model_identity
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, RowScores
+from retrieval.rowids import RowIds
+from retrieval.side_index import Generation
 from retrieval.store import VectorStore, describe
 
 log = logging.getLogger(__name__)
@@ -66,22 +68,27 @@ class IndexStats(BaseModel):
 
 
 class _Side:
-    """The in-memory indexes of one generation: replaced whole when a later ingest commits, never edited, so a
-    search that started on one snapshot finishes on it."""
+    """The indexes of one generation, memory-mapped: replaced whole when a later ingest commits, never edited, so
+    a search that started on one snapshot finishes on it. The new one maps the same segment files (hard links
+    shared by both generations), so a reload does not hold two copies of the index in memory."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, store_knows: frozenset[str] | None) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, store_knows: np.ndarray | None) -> None:
         self.stamp = catalog.info("generation")
         self.generation, self.warning = usable(settings, catalog)
         folder = generation_dir(settings, self.generation)
         try:
-            self.lexical = LexicalIndex.load(folder)
-            self.rows = DenseRows.load(folder)
+            layout = Generation(folder)
+            self.lexical = LexicalIndex(layout.segments, layout.live)
+            self.rows = DenseRows([segment.vectors for segment in layout.segments])
             self.glossary = Glossary.load(folder)
-        except Exception as exc:  # numpy/zipfile/json raise many types for a damaged file
+            self.ids, self.dates = layout.ids(), layout.dates()
+        except Exception as exc:  # numpy/pydantic/json raise many types for a damaged file
             raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
-        if len(self.rows) != len(self.lexical.ids):
-            raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
-        self.row = {pid: i for i, pid in enumerate(self.lexical.ids)}
+        self.row = RowIds(self.ids, layout.live)
+        live = np.flatnonzero(layout.live)
+        # The date index: live rows by listing date, so a date filter is a slice of it.
+        self.by_date = live[np.argsort(self.dates[live], kind="stable")]
+        self.sorted_dates = self.dates[self.by_date]
         self.titles = [(pid, title, normalize_title(title), date) for pid, title, date in catalog.titles()
                        if pid in self.row]
         # " name " per author, so that a filter matches whole words of a name ("zhang", "beichen zhang").
@@ -89,8 +96,15 @@ class _Side:
                         for pid, names in catalog.author_keys().items()}
         # Rows an embedded Chroma opened earlier may not hold (its HNSW index is loaded once per process):
         # dense search scans them exactly beside Chroma's candidates.
-        unseen = [] if store_knows is None else [i for i, pid in enumerate(self.lexical.ids) if pid not in store_knows]
-        self.unseen = np.asarray(unseen, dtype=np.int64)
+        self.unseen = (np.zeros(0, dtype=np.int64) if store_knows is None
+                       else live[~np.isin(self.ids[live], store_knows)].astype(np.int64))
+
+    @property
+    def papers(self) -> int:
+        return len(self.row)
+
+    def id_of(self, row: int) -> str:
+        return str(self.ids[row])
 
 
 class Retriever:
@@ -109,7 +123,7 @@ class Retriever:
         self._embedder = embedder
         self._lock = threading.Lock()  # the catalog's SQLite connection is shared by worker threads
         self._side = _Side(settings, catalog, None)
-        self._store_knows = None if settings.chroma_host else frozenset(self._side.lexical.ids)
+        self._store_knows = None if settings.chroma_host else np.unique(self._side.ids[self._side.by_date])
         self._checked = time.monotonic()
 
     def _current(self) -> _Side:
@@ -139,52 +153,44 @@ class Retriever:
     # Queries arrive checked (`app.search`, `app.ask`): the retriever searches what it is given.
     @staticmethod
     def _allowed(side: _Side, filters: SearchFilters | None) -> np.ndarray | None:
+        """The rows a filter keeps, ascending (None: no filter); a date range is a slice of the date index."""
         if filters is None or not filters.active:
             return None
-        dates = side.lexical.dates
-        mask = np.ones(len(dates), dtype=bool)
+        lo, hi = 0, len(side.by_date)
         if filters.since or filters.until:
-            mask &= dates > 0
-        if filters.since:
-            mask &= dates >= date_key(filters.since)
+            lo = int(np.searchsorted(side.sorted_dates, max(1, date_key(filters.since)), side="left"))
         if filters.until:
-            mask &= dates <= date_key(filters.until)
+            hi = int(np.searchsorted(side.sorted_dates, date_key(filters.until), side="right"))
+        rows = np.sort(side.by_date[lo:max(lo, hi)])
         if filters.author:
             needle = f" {author_key(filters.author)} "
-            mask &= np.array([any(needle in name for name in side.authors.get(pid, ())) for pid in side.lexical.ids],
-                             dtype=bool)
-        return mask
+            rows = rows[np.array([any(needle in name for name in side.authors.get(side.id_of(row), ()))
+                                  for row in rows], dtype=bool)] if len(rows) else rows
+        return rows
 
     def _dense(self, side: _Side, vector: np.ndarray, allowed: np.ndarray | None) -> list[tuple[str, float]]:
         """Chroma's nearest candidates that this generation holds, plus rows Chroma may not know, scored exactly."""
-        wanted = min(CANDIDATES, len(side.lexical.ids))
+        wanted = min(CANDIDATES, side.papers)
         if allowed is not None:
-            kept = np.flatnonzero(allowed)
-            if len(kept) == 0:
+            if len(allowed) == 0:
                 return []
-            share = len(kept) / len(allowed)
+            share = len(allowed) / side.papers
             if share <= EXACT_SHARE:
-                return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, kept, CANDIDATES)]
-            wanted = min(len(allowed), int(CANDIDATES / share) + CANDIDATES)
+                return [(side.id_of(row), score) for row, score in side.rows.top(vector, allowed, CANDIDATES)]
+            wanted = min(side.papers, int(CANDIDATES / share) + CANDIDATES)
         # Ids an ingest has written to Chroma but not yet committed are not in `side.row`: skipped.
         fetched = [side.row[pid] for pid, _ in self._store.query(vector, wanted) if pid in side.row]
         rows = np.unique(np.concatenate([np.asarray(fetched, dtype=np.int64), side.unseen]))
         if allowed is not None:
-            rows = rows[allowed[rows]]
-        return [(side.lexical.ids[row], score) for row, score in side.rows.top(vector, rows, CANDIDATES)]
+            rows = rows[np.isin(rows, allowed)]
+        return [(side.id_of(row), score) for row, score in side.rows.top(vector, rows, CANDIDATES)]
 
     @staticmethod
     def _lexical_top(side: _Side, query: str, allowed: np.ndarray | None
-                     ) -> tuple[list[tuple[str, float]], np.ndarray]:
-        scores = side.lexical.scores(query)
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        n = min(CANDIDATES, len(scores))
-        if n == 0 or not scores.any():
-            return [], scores
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(side.lexical.ids[i], float(scores[i])) for i in top if scores[i] > 0], scores
+                     ) -> tuple[list[tuple[str, float]], RowScores]:
+        """The best BM25 candidates among the rows the query's terms touch (only those are scored)."""
+        scores = side.lexical.scores(query).keep(allowed)
+        return [(side.id_of(row), score) for row, score in scores.top(CANDIDATES)], scores
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         """Ranked hits, best first; `relevant` is False when nothing in the corpus is about the query."""
@@ -208,7 +214,7 @@ class Retriever:
         return self._dense(side, vector, allowed), self._lexical_top(side, wording, allowed)[0]
 
     @staticmethod
-    def _fuse(side: _Side, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: np.ndarray,
+    def _fuse(side: _Side, vector: np.ndarray, dense: list[tuple[str, float]], lexical_scores: RowScores,
               lexical: list[tuple[str, float]]) -> dict[str, float]:
         pool = list(dict.fromkeys([pid for pid, _ in dense] + [pid for pid, _ in lexical]))
         if not pool:

@@ -75,10 +75,10 @@ def test_damaged_side_files_are_named_and_a_plain_ingest_repairs_them(small_inde
     data = copy_of(small_index, tmp_path)
     folder = current_folder(data)
     if damage == "truncated bm25":
-        target = folder / "bm25.npz"
+        target = next(folder.glob("seg-*.rows.npy"))
         target.write_bytes(target.read_bytes()[:100])
     else:
-        target = folder / "dense_rows.f16.npy"
+        target = next(folder.glob("seg-*.vectors.npy"))
         target.write_bytes(b"")
     settings = make_settings(data)
     with pytest.raises(IndexMissingError, match=rf"{target.name} is .*run `paperbot ingest`"):
@@ -93,7 +93,7 @@ def test_a_reader_falls_back_to_the_last_whole_generation_and_says_so(small_inde
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     data = copy_of(small_index, tmp_path)
     cli_ingest(data, write_corpus(tmp_path / "more", {"Paper F": "A study of coral reef bleaching."}))
-    (current_folder(data) / "rows.json").write_text("{}")
+    (current_folder(data) / "layout.json").write_text("{}")
     retriever = Retriever.open(make_settings(data))
     stats = retriever.stats()
     assert stats.warning and "last whole generation" in stats.warning

@@ -20,7 +20,8 @@ from retrieval.embedding import MINILM_DIM, MINILM_NAME
 from retrieval.generations import committed, generation_dir
 from retrieval.index import catalog_path
 from retrieval.ingest import ingest
-from retrieval.lexical import LexicalIndex
+from retrieval.rowids import RowIds
+from retrieval.side_index import Generation
 from retrieval.store import VectorStore
 
 ABSTRACT = ("We propose a retrieval method for long documents. It splits text into passages and ranks them "
@@ -70,8 +71,9 @@ def test_vectors_embedded_by_an_older_release_are_replaced_everywhere_search_rea
     report = ingest([corpus], settings)
     assert (report.updated, report.unchanged, report.embedded) == (1, 1, 1)
     folder = generation_dir(settings, committed(Catalog(catalog_path(settings))))
-    rows = DenseRows.load(folder)
-    row_of = {pid: i for i, pid in enumerate(LexicalIndex.load(folder).ids)}
+    generation = Generation(folder)
+    rows = DenseRows([segment.vectors for segment in generation.segments])
+    row_of = RowIds(generation.ids(), generation.live)
     for pid, vector in store.vectors(list(by_title.values())).items():
         copy = rows.cosine(vector, np.array([row_of[pid]]))[0]
         assert copy > 0.999, "fusion must score the vector Chroma holds, not a stale copy"

@@ -1,0 +1,37 @@
+"""Paper id <-> row of a generation, from numpy arrays: no Python object per paper (a dict of 1M ids is ~100 MB)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RowIds:
+    """The live row of each paper id (a replaced paper's old row is dead, its new one live)."""
+
+    def __init__(self, ids: np.ndarray, live: np.ndarray) -> None:
+        rows = np.flatnonzero(live)
+        order = np.argsort(ids[rows], kind="stable")
+        self._rows = rows[order]
+        self._sorted = ids[self._rows]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def get(self, pid: str, default: int | None = None) -> int | None:
+        at = int(np.searchsorted(self._sorted, pid))
+        if at < len(self._sorted) and self._sorted[at] == pid:
+            return int(self._rows[at])
+        return default
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and self.get(pid) is not None
+
+    def __getitem__(self, pid: str) -> int:
+        row = self.get(pid)
+        if row is None:
+            raise KeyError(pid)
+        return row
+
+    def known(self, ids: np.ndarray) -> np.ndarray:
+        """Which of `ids` have a live row."""
+        return np.isin(ids, self._sorted)
