@@ -16,6 +16,7 @@ Answer text conventions (callers rely on them):
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -61,7 +62,6 @@ class Engine:
         self.settings = settings
         self.retriever = retriever
         self.prompts = Prompts(settings.prompts_dir)
-        self.counter = TokenCounter.for_model(settings.llm_model)
         self.llm = LLMClient(settings) if settings.llm_configured else None
         window = settings.llm_context_window
         self.answer_tokens = settings.llm_max_answer_tokens
@@ -71,9 +71,17 @@ class Engine:
             self.answer_tokens = max(16, window // 4)
             log.warning("LLM_MAX_ANSWER_TOKENS too large for LLM_CONTEXT_WINDOW; using %d", self.answer_tokens,
                         extra={"context_window": window, "max_answer_tokens": settings.llm_max_answer_tokens})
-        self.packer = Packer(self.prompts, self.counter, window - self.answer_tokens)
         embed = getattr(retriever, "embed", None)  # test retrievers without a model: extractive uses words
         self._sentence_vectors = extractive.SentenceVectors(embed) if callable(embed) else None
+
+    @functools.cached_property
+    def counter(self) -> TokenCounter:
+        """Loaded on first use (an encoding to load, tiktoken to import): extractive answers never need it."""
+        return TokenCounter.for_model(self.settings.llm_model)
+
+    @functools.cached_property
+    def packer(self) -> Packer:
+        return Packer(self.prompts, self.counter, self.settings.llm_context_window - self.answer_tokens)
 
     # --- state the bot and benchmarks read -----------------------------------------------------------------
 
@@ -96,7 +104,9 @@ class Engine:
         return self.llm.max_in_flight if self.llm else 0
 
     async def warm_up(self) -> None:
+        """Load what the first LLM answer would load (token counter, HTTP client), in worker threads."""
         if self.llm is not None:
+            await asyncio.to_thread(lambda: self.packer)
             await self.llm.warm_up()
 
     async def aclose(self) -> None:

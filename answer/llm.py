@@ -14,22 +14,26 @@ lacks:
   60 s"), which the engine shows when it falls back to an extractive answer.
 
 The AsyncOpenAI client and the semaphore belong to one event loop; they are rebuilt if the engine is used
-from another loop (the CLI and tests run several `asyncio.run`s in one process).
+from another loop (the CLI and tests run several `asyncio.run`s in one process). `openai` is imported when the
+first client is built, not with this module: a CLI answering without an LLM never pays for it, and the bot
+builds its client in `warm_up`, in a worker thread, with everything its first request would import lazily.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import openai
 
 from core.models import Usage
 from core.settings import Settings
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +92,28 @@ class LLMClient:
     def busy(self) -> bool:
         return self.in_flight >= self.max_concurrency
 
-    def _bind(self) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
+    def _bind(self, client: openai.AsyncOpenAI | None = None) -> tuple[openai.AsyncOpenAI, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._client is None or self._semaphore is None:
             self._loop = loop
-            self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url,
-                                              timeout=self.timeout, max_retries=self.retries)
+            self._client = client or self._new_client()
             self._semaphore = asyncio.Semaphore(self.max_concurrency)
         return self._client, self._semaphore
 
+    def _new_client(self) -> openai.AsyncOpenAI:
+        import openai
+
+        return openai.AsyncOpenAI(api_key=self._api_key, base_url=self.base_url, timeout=self.timeout,
+                                  max_retries=self.retries)
+
     async def warm_up(self) -> None:
-        """Build the HTTP client now (tens of ms of imports and TLS setup) rather than on the first question."""
-        self._bind()
+        """Build the HTTP client now, in a worker thread, rather than on the first question.
+
+        Building it costs a few hundred ms (imports, the TLS context), and the first request would import
+        more (the chat resource, the async socket layer). On the event loop that would stall every other
+        user's interaction behind the first question, so all of it happens here, off the loop.
+        """
+        self._bind(await asyncio.to_thread(_prepared_client, self._new_client))
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
@@ -170,6 +184,9 @@ class LLMClient:
                 except StopAsyncIteration:
                     return
                 remaining -= loop.time() - started
+                # A fast endpoint's whole answer arrives in one read, and each chunk costs a parse: without
+                # a pause here one answer would hold the event loop for all of them, and others' acks wait.
+                await asyncio.sleep(0)
                 if chunk.usage is not None:
                     result.usage = Usage(prompt_tokens=chunk.usage.prompt_tokens or 0,
                                          completion_tokens=chunk.usage.completion_tokens or 0)
@@ -192,6 +209,8 @@ class LLMClient:
 
     def _classify(self, exc: Exception, timeout: float) -> LLMError:
         """Cancellation is not an Exception and never reaches here: it propagates to the caller."""
+        import openai  # imported already: a call needed a client
+
         if isinstance(exc, LLMError):
             return exc
         if isinstance(exc, TimeoutError | openai.APITimeoutError):
@@ -217,7 +236,24 @@ class LLMClient:
         return LLMError(f"the LLM call failed ({type(exc).__name__})")
 
 
+def _prepared_client(build: Callable[[], openai.AsyncOpenAI]) -> openai.AsyncOpenAI:
+    """A new client with what its first streamed request imports lazily already imported."""
+    client = build()
+    client.chat.completions  # noqa: B018  (the openai client imports its resources on first access)
+    try:
+        # The HTTP stack's async layer imports its parts (and its asyncio backend) on first use.
+        anyio = importlib.import_module("anyio")
+        importlib.import_module("anyio._backends._asyncio")
+    except ImportError:  # another HTTP stack: nothing known to preload
+        return client
+    for name in dir(anyio):
+        getattr(anyio, name)
+    return client
+
+
 def _completion(response: Any) -> Completion:
+    import openai
+
     if not isinstance(response, openai.types.chat.ChatCompletion):
         # The client returns the raw body when it is not an object (a JSON string, a list).
         raise LLMError("the LLM returned a malformed reply")

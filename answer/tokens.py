@@ -16,8 +16,10 @@ import os
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import tiktoken
+if TYPE_CHECKING:
+    import tiktoken
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ def _cached(encoding_name: str) -> bool:
 
 
 def _model_encoding(model: str) -> tiktoken.Encoding | None:
+    import tiktoken  # here, not at the top: a CLI answering without an LLM never counts tokens
+
     name = model.rsplit("/", 1)[-1]  # "openai/gpt-4o" as routers spell it
     try:
         encoding_name = tiktoken.encoding_name_for_model(name)
@@ -107,6 +111,8 @@ class TokenCounter:
 
 @lru_cache(maxsize=8)
 def _counter_for(model: str) -> TokenCounter:
+    import tiktoken
+
     encoding = _model_encoding(model)
     if encoding is not None:
         return TokenCounter(encoding, exact=True)
