@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +68,16 @@ def test_ask_bad_input_is_one_clear_line(argv: list[str], message: str, cli_env:
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_a_cold_ask_without_an_llm_imports_neither_the_llm_client_nor_the_token_counter(cli_env: Path) -> None:
+    # Issue 11: openai and tiktoken cost a cold `paperbot ask` a third of a second, for nothing without an LLM.
+    probe = ("import sys, runpy; sys.argv = ['paperbot', 'ask', 'How does speculative decoding speed up "
+             "inference?']\ntry:\n    runpy.run_module('paperbot', run_name='__main__')\nexcept SystemExit:\n"
+             "    pass\nprint('LOADED', sorted(m for m in ('openai', 'tiktoken') if m in sys.modules))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "LLM_"))}
+    done = subprocess.run([sys.executable, "-c", probe], env={**env, "DATA_DIR": str(cli_env)},
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "speculative" in done.stdout.lower()  # it did answer
+    assert done.stdout.strip().splitlines()[-1] == "LOADED []"
