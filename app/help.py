@@ -1,4 +1,4 @@
-"""/help: the commands every surface offers, with one line each."""
+"""/help: every command, grouped by what it is for, with one line each (the console shows the ones it has)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,57 @@ from pydantic import BaseModel
 class HelpEntry(BaseModel):
     usage: str
     description: str
+    section: str
+    console: bool = False  # also a command of `paperbot chat`
 
 
-HELP: list[HelpEntry] = [
-    HelpEntry(usage="/ask question [since] [author] [private]",
-              description="Answer a question from the paper abstracts, citing the papers it used."),
-    HelpEntry(usage="/search query [since] [author]", description="Ranked papers for a topic, five per page."),
-    HelpEntry(usage="/paper title", description="One paper (a title, an arXiv id or link): abstract, authors, "
-                                                "dates, links and three similar papers."),
-    HelpEntry(usage="/similar title", description="Papers closest to one you know, with why they are close."),
-    HelpEntry(usage="/about", description="Corpus size, last update, models in use, version."),
-    HelpEntry(usage="/help", description="This list."),
-]
+# "## section" starts a group; each line below is "usage | description", with "| console" when `paperbot chat`
+# has the command too. README's command table lists the same commands (tests/test_help_commands.py).
+_TABLE = """
+## Questions and papers
+/ask question [since] [author] [private] | Answer a question from the abstracts, citing the papers used. | console
+/search query [since] [author] | Ranked papers for a topic, five per page. | console
+/paper title | One paper (title, arXiv id or link): abstract, authors, dates, links, 3 similar. | console
+/similar title | Papers closest to one you know, with why they are close. | console
+## Reading lists
+/save title | Save a paper to your reading list (and this server's).
+/list [mine|server] | Your saved papers, or everything saved in this server.
+/export format [mine|server] | The list as a BibTeX, Markdown, RIS or CSV file.
+## Digests and roundups
+/digest-me [time] [topics] [size] [rank] [off] | A daily digest of new papers in your DMs; 👍/👎 on its papers tune it.
+/digest set channel [time] [size] [topics] [rank] [archive] | (Manage Server) A daily digest in a channel.
+/digest show | (Manage Server) This server's digests, their next and last runs.
+/digest off [channel] | (Manage Server) Stop a channel's digest.
+/digest now [channel] | (Manage Server) Post today's digest right away.
+/digest timezone zone | (Manage Server) The time zone of digest times given without one.
+/roundup set channel [day] [time] | (Manage Server) Every week, the server's most 👍-ed and most saved papers.
+/roundup stop | (Manage Server) Stop the weekly roundup.
+## About and privacy
+/about | Corpus size, last update, models in use, version. | console
+/help | This list. | console
+/forget-me | Delete everything PaperBot stored about you.
+/paperbot status | (Manage Server) Last ingest and fetch, each digest's last run, LLM errors, feedback.
+"""
+
+
+def _parse(table: str) -> list[HelpEntry]:
+    entries, section = [], ""
+    for line in filter(None, (ln.strip() for ln in table.splitlines())):
+        if line.startswith("## "):
+            section = line[3:]
+            continue
+        usage, description, *flags = (part.strip() for part in line.split(" | "))
+        entries.append(HelpEntry(usage=usage, description=description, section=section,
+                                 console="console" in flags))
+    return entries
+
+
+HELP: list[HelpEntry] = _parse(_TABLE)
+
+
+def help_sections() -> dict[str, list[HelpEntry]]:
+    """The entries by section, in the order above."""
+    sections: dict[str, list[HelpEntry]] = {}
+    for entry in HELP:
+        sections.setdefault(entry.section, []).append(entry)
+    return sections

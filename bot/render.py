@@ -9,7 +9,7 @@ import discord
 
 from app.about import AboutInfo
 from app.ask import mode_line
-from app.help import HELP
+from app.help import help_sections
 from app.papers import PaperDetails, SimilarResult
 from bot.formatting import (
     CONTENT_LIMIT,
@@ -233,8 +233,9 @@ def help_message(bot_mention: str | None = None) -> Outgoing:
     embed = discord.Embed(title="PaperBot help", colour=COLOURS["info"],
                           description="Answers come only from the paper abstracts in the corpus; every claim "
                                       "cites its paper as [n], and the cited titles are listed under the answer.")
-    embed.add_field(name="Commands",
-                    value="\n".join(f"`{e.usage}`: {e.description}" for e in HELP), inline=False)
+    for section, entries in help_sections().items():
+        embed.add_field(name=section, value="\n".join(f"`{e.usage}`: {e.description}" for e in entries),
+                        inline=False)
     mention = bot_mention or "@PaperBot"
     embed.add_field(
         name="Conversations",

@@ -210,7 +210,7 @@ class ChatSession:
             self.out.print(Text.assemble((f"{key}: ", "bold"), str(value)))
 
     def _help(self) -> None:
-        for entry in HELP:
+        for entry in (e for e in HELP if e.console):
             self.out.print(Text.assemble((f"{entry.usage:<34}", "bold"), entry.description))
         for usage, description in (("any other text", "a question; follow-ups remember the last turns"),
                                    ("reset", "forget the conversation"), ("quit", "leave")):

@@ -39,7 +39,7 @@ async def test_forget_me_leaves_no_row_of_that_user(simcord_env, world):
     await alice.click(asked.response.message, label="Save")  # the cited papers, on her reading list
     await alice.slash(channel, "search", query="long context language models")
     await alice.send_dm("what is retrieval-augmented generation?")
-    await alice.user.slash("digest me", time="08:00", size=2)
+    await alice.user.slash("digest-me", time="08:00", size=2)
     await bob.slash(channel, "ask", question=QUESTION)
     db = simcord_env.bot.app.db
     assert len(rows_mentioning(db, alice.id)) >= 6

@@ -43,7 +43,7 @@ from digest.timezones import canonical_zone, split_time_zone
 if TYPE_CHECKING:
     from bot.client import PaperBotCore
 
-# The options `/digest set` and `/digest me` share, declared once.
+# The options `/digest set` and `/digest-me` share, declared once.
 TimeOption = app_commands.Range[str, 1, 20]
 SizeOption = app_commands.Range[int, 1, MAX_SIZE]
 TopicsOption = app_commands.Range[str, 1, MAX_TOPICS_CHARS]
@@ -88,7 +88,10 @@ class DigestCog(ComponentsCog):
     loops = ("scheduler",)
     bot: PaperBotCore
 
-    digest = app_commands.Group(name="digest", description="Daily digest of new papers, per channel or in your DMs")
+    # Hidden in servers from members without Manage Server (each command checks it again: a server can override
+    # who sees a command). `/digest-me`, for everyone, is a command of its own for that reason.
+    digest = app_commands.Group(name="digest", description="Daily digests of new papers in this server's channels "
+                                "(Manage Server)", default_permissions=discord.Permissions(manage_guild=True))
 
     def __init__(self, bot: PaperBotCore) -> None:
         super().__init__(bot)
@@ -125,7 +128,7 @@ class DigestCog(ComponentsCog):
                          topics: TopicsOption | None = None, archive: bool | None = None,
                          rank: Ranking | None = None) -> None:
         if interaction.guild is None:
-            raise InputError("Use `/digest set` in a server. For a digest in your DMs: `/digest me`.")
+            raise InputError("Use `/digest set` in a server. For a digest in your DMs: `/digest-me`.")
         _require_admin(interaction, "configure digests")
         lacking = missing(channel, interaction.guild.me, DIGEST_CHANNEL_PERMISSIONS)
         if lacking:
@@ -146,7 +149,7 @@ class DigestCog(ComponentsCog):
         now = discord.utils.utcnow()
         if interaction.guild is None:
             found = await asyncio.to_thread(subscriptions, self.bot.app, now, key=dm_target_key(interaction.user.id))
-            empty = "You have no DM digest. Start one with `/digest me`."
+            empty = "You have no DM digest. Start one with `/digest-me`."
         else:
             _require_admin(interaction, "see digest settings")
             found = await asyncio.to_thread(subscriptions, self.bot.app, now, guild_id=interaction.guild.id)
@@ -175,7 +178,7 @@ class DigestCog(ComponentsCog):
     async def now(self, interaction: discord.Interaction[Any], channel: discord.TextChannel | None = None) -> None:
         if interaction.guild is None:
             key, where_text = dm_target_key(interaction.user.id), "here"
-            hint = "You have no DM digest yet: start one with `/digest me`."
+            hint = "You have no DM digest yet: start one with `/digest-me`."
         else:
             where = _managed_channel(interaction, channel, doing="post a digest",
                                      pick="Pick the channel to post the digest in.")
@@ -205,7 +208,7 @@ class DigestCog(ComponentsCog):
     @app_commands.describe(zone="An IANA name (Europe/Berlin, America/New_York) or a UTC offset (UTC+2, -05:30)")
     async def timezone(self, interaction: discord.Interaction[Any], zone: app_commands.Range[str, 1, 60]) -> None:
         if interaction.guild is None:
-            raise InputError("A time zone is set per server; in DMs give it with the time: `/digest me time:08:00 "
+            raise InputError("A time zone is set per server; in DMs give it with the time: `/digest-me time:08:00 "
                              "Europe/Berlin`.")
         _require_admin(interaction, "set the server's time zone")
         name = canonical_zone(zone)
@@ -213,9 +216,10 @@ class DigestCog(ComponentsCog):
         await send_ephemeral(interaction, f"Digest times given without a zone are now in **{name}** in this server "
                              "(digests already set keep theirs; set one again to change it).")
 
-    # -- /digest me (anyone, delivered by DM) --
+    # -- /digest-me (anyone, delivered by DM) --
 
-    @digest.command(name="me", description="Get a daily digest in your DMs; 👍/👎 on its papers tunes it")
+    @app_commands.command(name="digest-me", description="Get a daily digest in your DMs; 👍/👎 on its papers "
+                          "tunes it")
     @app_commands.describe(**SCHEDULE_OPTIONS, off="Stop your DM digest")
     async def me(self, interaction: discord.Interaction[Any], time: TimeOption | None = None,
                  topics: TopicsOption | None = None, size: SizeOption | None = None, rank: Ranking | None = None,
