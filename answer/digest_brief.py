@@ -10,7 +10,14 @@ import asyncio
 import logging
 import time
 
-from answer.briefs import PhraseFrequency, clean_tldr, extractive_overview, key_line, tldr_supported
+from answer.briefs import (
+    PhraseFrequency,
+    clean_tldr,
+    extractive_overview,
+    key_line,
+    suggested_questions,
+    tldr_supported,
+)
 from answer.citations import key_sentence, verify
 from answer.context import ContextTooSmall, Source
 from answer.engine import NO_CITATION, NO_LLM, Engine, Run, citation, elapsed_ms
@@ -85,6 +92,12 @@ class DigestWriter:
                     return defang_mentions(line)
                 log.info("tldr not supported by the abstract; using the key sentence", extra={"paper": paper.id})
         return defang_mentions(key_line(paper.title, paper.abstract))
+
+    def suggestions(self, papers: list[Paper]) -> list[str]:
+        """Example questions about these papers (`answer.briefs.suggested_questions`). Themes are judged against
+        the corpus's vocabulary when an extractive overview has counted it, else against these papers only:
+        counting a large corpus could outlast a button press's 3 seconds."""
+        return suggested_questions(papers, self._phrase_frequency)
 
     async def _corpus_phrases(self) -> PhraseFrequency | None:
         """Phrase frequencies over the whole corpus, computed once (a theme must be rarer than everyday

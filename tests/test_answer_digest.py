@@ -9,6 +9,7 @@ import pytest
 from support.openai_server import FakeOpenAI, Reply
 from support.static_retriever import PAPERS, StaticRetriever, paper
 
+from answer.briefs import suggested_questions
 from answer.digest_brief import DigestWriter
 from answer.engine import NO_CITATION, NO_LLM, Engine
 from core.settings import Settings
@@ -71,8 +72,41 @@ async def test_extractive_overview_names_a_shared_theme(make_engine) -> None:
     ]
     overview = await make_engine().overview(experts)
     assert overview.mode == "extractive" and overview.fallback_reason == NO_LLM
-    assert overview.answer.startswith("3 of today's 4 papers are on mixture of experts [1][2][3].")
-    assert "TAPE [4]" in overview.answer or "Evaluating Protein Transfer Learning with TAPE [4]" in overview.answer
+    assert overview.answer == ("Of today's 4 papers, 3 are on mixture of experts: A Survey on Mixture of Experts "
+                               "[1], LoRAMoE [2] and Sparse Mixture of Experts at Scale [3]. Also: "
+                               "Evaluating Protein Transfer Learning with TAPE [4].")
+
+
+async def test_extractive_overview_groups_the_papers_into_themes(make_engine) -> None:
+    day = [
+        paper("lora", "LongLoRA: Fine-tuning for Long Context", "We extend the context window."),
+        paper("scale", "Effective Long Context Scaling", "We continue pretraining on long sequences."),
+        paper("leval", "L-Eval: Evaluation for Long Context", "A benchmark of long inputs."),
+        paper("dpo", "Direct Preference Optimization: Your Model is a Reward Model", "We skip the reward model."),
+        paper("treg", "T-REG: Preference Optimization with Token-Level Rewards", "We regularise token rewards."),
+        PAPERS[3],
+    ]
+    overview = await make_engine().overview(day)
+    assert overview.answer == (
+        "Of today's 6 papers, 3 are on long context: LongLoRA [1], Effective Long Context Scaling [2] and L-Eval "
+        "[3]; 2 on preference optimization: Direct Preference Optimization [4] and T-REG [5]. Also: Evaluating "
+        "Protein Transfer Learning with TAPE [6].")
+    assert sorted(c.n for c in overview.citations) == [1, 2, 3, 4, 5, 6]
+    # A thread about this digest suggests questions on these papers, not a fixed example.
+    assert suggested_questions(day) == ["how do LongLoRA, [2] and L-Eval compare on long context?",
+                                        "what does Direct Preference Optimization find about reward?"]
+
+    # When every paper shares the theme, the overview says so and divides them by what else they share.
+    same = await make_engine().overview([
+        paper("a", "Retrieval Heads in Long Context Models", "Heads that retrieve."),
+        paper("b", "Position Interpolation for Long Context", "Interpolated positions."),
+        paper("c", "Long Context Retrieval Benchmarks", "Needles in haystacks."),
+        paper("d", "Long Context Position Encodings", "Rotary positions."),
+    ])
+    assert same.answer == (
+        "All 4 of today's papers are on long context. Of them, 2 are on retrieval: Retrieval Heads in Long "
+        "Context Models [1] and Long Context Retrieval Benchmarks [3]; 2 on position: Position Interpolation for "
+        "Long Context [2] and Long Context Position Encodings [4].")
 
 
 async def test_overview_of_nothing(make_engine) -> None:

@@ -1,7 +1,7 @@
 """The daily digest on a simulated Discord (simcord, virtual time from 2026-01-01 00:00 UTC).
 
 The digest is observed the way a server sees it: messages in the channel, their embeds, and the marker each
-digest message carries in its footer ("digest 2026-01-01 #3").
+digest message carries, invisibly, in its footer ("digest 2026-01-01 #3", read back with `reveal`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from collections import defaultdict
 
 import discord
 from discord.ext import commands
-from support.botsim import bot_config
+from support.botsim import bot_config, text_of
 from support.openai_server import refused_base_url
 
 from app.wiring import App
 from bot import create_bot
+from bot.exts.digest._marker import reveal, visible
 from bot.formatting import Outgoing, within_limits
 from storage.conversations import ConversationStore, thread_conversation_key
 from storage.digests import DigestStore
@@ -57,9 +58,9 @@ def digests(channel) -> dict[str, list[discord.Message]]:
     found: dict[str, list[discord.Message]] = defaultdict(list)
     for message in channel.history():
         for embed in message.embeds:
-            match = MARKER.search(embed.footer.text or "")
-            if match:
-                found[match.group(0)].append(message)
+            markers = reveal(embed.footer.text or "")
+            if markers:
+                found[markers[0]].append(message)
                 break
     return dict(found)
 
@@ -95,6 +96,12 @@ async def test_posts_at_its_time_once_a_day_for_three_days_without_repeating(sim
     assert len(all_titles) == 9 and len(set(all_titles)) == 9
     first = next(iter(posted.values()))[0]
     assert first.embeds[0].title and "Thursday 1 January 2026" in first.embeds[0].title
+    # Each message carries its run's marker for crash recovery, but readers see only the overview's note.
+    for marker, messages in posted.items():
+        for message in messages:
+            assert marker not in visible(text_of(message)) and "digest 2026" not in visible(text_of(message))
+            assert {visible(e.footer.text) for e in message.embeds} == {"Overview: extractive, quoted from the "
+                                                                         "abstracts; no LLM endpoint is configured"}
 
 
 LONG_CONTEXT_WORDS = re.compile(r"long[- ]context|context (window|length)|length|long[- ]?(sequence|text|form)"
@@ -257,6 +264,16 @@ async def test_missing_permission_is_refused_and_named(simcord_env):
 
 async def test_members_without_manage_server_cannot_configure(simcord_env):
     world = World(simcord_env)
+    group = next(c for c in simcord_env.bot.tree.get_commands() if c.name == "digest")
+    assert group.default_permissions == discord.Permissions(manage_guild=True)
+    # Members see only /digest-me; admins see every /digest command.
+    seen = world.member.available_commands(world.channel)
+    assert "digest-me" in seen and not [c for c in seen if c.startswith("digest ")]
+    assert {"digest set", "digest show", "digest off", "digest now", "digest timezone"} <= set(
+        world.admin.available_commands(world.channel))
+    # A server may show the group to members anyway (its Integrations settings): the commands still refuse them.
+    (registered,) = [c for c in await simcord_env.bot.tree.fetch_commands() if c.name == "digest"]
+    world.guild.set_command_permissions(registered, {world.member: True})
     for command, options in (("digest set", {"channel": world.channel}), ("digest off", {}),
                              ("digest now", {}), ("digest show", {})):
         result = await world.member.slash(world.channel, command, **options)
@@ -313,7 +330,7 @@ def test_oversized_digest_is_split_within_discord_limits():
     assert len(messages) > 1 and all(within_limits(m) for m in messages)
     fields = [f for m in messages for e in m.embeds for f in e.fields]
     assert [f.name.split(".")[0] for f in fields] == [str(i) for i in range(1, 11)]
-    assert all("digest 2026-01-01 #7" in (e.footer.text or "") for m in messages for e in m.embeds)
+    assert all(reveal(e.footer.text or "") == ["digest 2026-01-01 #7"] for m in messages for e in m.embeds)
     assert isinstance(messages[0], Outgoing)
 
 
@@ -328,7 +345,14 @@ async def test_ask_about_these_opens_a_thread_that_knows_the_papers(simcord_env)
     history = ConversationStore(simcord_env.bot.app.db).history(thread_conversation_key(thread.id), 5)
     run = DigestStore(simcord_env.bot.app.db).runs(f"channel:{world.channel.id}")[0]
     assert history[-1].cited_ids == run.paper_ids and len(run.paper_ids) == 3
-    assert "mention me" in thread.last_message.content
+    hint = thread.last_message.content
+    assert "mention me" in hint
+    # The example questions are about these papers: every word is a title's, a digest number or the template's.
+    examples = re.findall(r"“<@\d+> (.+?)”", hint)
+    template = {"how", "do", "and", "compare", "on", "differ", "what", "does", "find", "about"}
+    shown = " ".join(titles(messages)).casefold()
+    assert examples and all(w in template or w.isdigit() or w in shown
+                            for q in examples for w in re.findall(r"[\w-]+", q.casefold())), examples
     again = await world.member.click(messages[-1], label="Ask about these")
     assert thread.mention in again.response.content and len(world.channel.threads) == 1
 
@@ -384,7 +408,7 @@ def component_id(message: discord.Message, prefix: str) -> str:
 
 async def test_dm_digest_with_feedback_that_tunes_the_next_picks(simcord_env):
     carol = simcord_env.create_user("carol")
-    result = await carol.slash("digest me", time="08:00", size=2)
+    result = await carol.slash("digest-me", time="08:00", size=2)
     assert result.ephemeral and "08:00 UTC" in result.response.content
     world = World(simcord_env)
     await world.until(8, 1)

@@ -92,13 +92,15 @@ class AskButton(_DigestItem, template=r"pbd:ask:(?P<run>\d+)"):
         turn = Turn(question=f"What is in the paper digest of {run.day.isoformat()}?",
                     answer=f"The digest lists these papers:\n{listing}", cited_ids=[p.id for p in papers])
         message = interaction.message
+        # Drawn from these papers (their names and themes), so the examples fit the day's topic.
+        examples = bot.app.digest_writer.suggestions(papers)
         if interaction.guild is None or message is None:
             # DMs have no threads: the conversation with the user continues right here.
             await asyncio.to_thread(bot.conversations.append, dm_conversation_key(interaction.user.id), turn, "dm",
                                     interaction.user.id)
             await interaction.response.send_message(
-                "Ask me anything about these papers: just write your question here, e.g. “what dataset does "
-                "the second one use?”. Type `reset` to start over.", allowed_mentions=NO_MENTIONS)
+                f"Ask me anything about these papers: just write your question here{_for_example(examples)}. Type "
+                "`reset` to start over.", allowed_mentions=NO_MENTIONS)
             return
         if message.thread is not None:
             await _private(interaction, f"Questions about this digest go in {message.thread.mention}.")
@@ -113,11 +115,17 @@ class AskButton(_DigestItem, template=r"pbd:ask:(?P<run>\d+)"):
         thread = await open_question_thread(message, f"Digest {short_date(run.day)}: questions")
         await asyncio.to_thread(bot.conversations.append, thread_conversation_key(thread.id), turn, "thread",
                                 interaction.user.id)
+        me = bot.user.mention if bot.user else "@PaperBot"
         await thread.send(
-            "Ask me about the papers of this digest here: **mention me** with your question, e.g. "
-            f"“{bot.user.mention if bot.user else '@PaperBot'} how does the first one extend the context?”. "
-            f"I know which papers [1]–[{len(papers)}] are.", allowed_mentions=NO_MENTIONS)
+            "Ask me about the papers of this digest here: **mention me** with your question"
+            f"{_for_example(examples, me)}. I know which papers [1]–[{len(papers)}] are.",
+            allowed_mentions=NO_MENTIONS)
         await _private(interaction, f"Opened {thread.mention} for questions about this digest.")
+
+
+def _for_example(questions: list[str], mention: str = "") -> str:
+    return ", e.g. " + " or ".join(f"“{mention}{' ' if mention else ''}{escape(q)}”" for q in questions) \
+        if questions else ""
 
 
 class MoreSelect(_DigestItem, template=r"pbd:more:(?P<run>\d+)"):
@@ -160,7 +168,7 @@ class RateSelect(_DigestItem, template=r"pbd:rate:(?P<run>\d+)"):
                                 interaction.guild_id, run.id, discord.utils.utcnow())
         title = clip(escape(paper.title), 120)
         if value > 0:
-            text = f"👍 noted: your DM digest (`/digest me`) will favour papers like “{title}”."
+            text = f"👍 noted: your DM digest (`/digest-me`) will favour papers like “{title}”."
         elif interaction.guild_id is not None:
             text = f"👎 noted: papers like “{title}” will come up less in this server's digests and in your DM digest."
         else:

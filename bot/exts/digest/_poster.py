@@ -1,8 +1,9 @@
 """Posting digests exactly once per run, and recovering runs a crash left unfinished.
 
 Each run is recorded *pending* before anything is posted and *done* after. After a crash between the two,
-the channel's recent bot messages are searched for the run's marker (every digest message carries it in
-its footer) before anything is posted again. Database work runs in worker threads, off the event loop.
+the channel's recent bot messages are searched for the run's marker (every digest message carries it,
+invisibly, in its footer: `_marker`) before anything is posted again. Database work runs in worker threads,
+off the event loop.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,6 +19,7 @@ import discord
 from app.digests import pick_for
 from bot.errors import log_failure
 from bot.exts.digest._components import digest_view
+from bot.exts.digest._marker import reveal
 from bot.exts.digest._render import digest_messages
 from bot.permissions import DIGEST_CHANNEL_PERMISSIONS, missing
 from bot.replies import send_each
@@ -36,7 +37,6 @@ T = TypeVar("T")
 
 MARKER_SEARCH_DEPTH = 50
 CONCURRENT_POSTS = 4
-_MARKER_IN_FOOTER = re.compile(r"digest \d{4}-\d{2}-\d{2} #\d+")
 
 
 class TargetUnavailable(PaperBotError):
@@ -53,8 +53,7 @@ def find_marker(messages: Sequence[discord.Message], marker: str, bot_id: int) -
     for message in messages:
         if message.author.id != bot_id:
             continue
-        footers = [e.footer.text or "" for e in message.embeds]
-        if any(m.group(0) == marker for text in footers for m in _MARKER_IN_FOOTER.finditer(text)):
+        if any(marker in reveal(e.footer.text or "") for e in message.embeds):
             found.append(message.id)
     return sorted(found)
 

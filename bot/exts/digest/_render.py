@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import discord
 
 from app.subscriptions import Subscription
+from bot.exts.digest._marker import hide
 from bot.formatting import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_TITLE_LIMIT,
@@ -39,11 +40,9 @@ def _link_label(url: str) -> str:
 
 def digest_messages(digest: Digest) -> list[Outgoing]:
     """The digest as embeds: the header and overview, then one field per paper; split to fit Discord."""
-    footer = digest.marker or "preview"
-    note = overview_note(digest)
-    if note:
-        footer = f"{footer} · {note}"
-    footer = clip(footer, FOOTER_LIMIT)
+    # Readers see only the note; the run's marker rides along invisibly for crash recovery (see _marker).
+    hidden = hide(digest.marker) if digest.marker else ""
+    footer = clip(overview_note(digest) or "", FOOTER_LIMIT - len(hidden)) + hidden
     parts = []
     if digest.topics:
         parts.append(f"**Topics:** {escape(digest.topics)}")
@@ -65,7 +64,7 @@ def digest_messages(digest: Digest) -> list[Outgoing]:
         if len(value) > FIELD_VALUE_LIMIT:
             value = f"{clip(escape(item.tldr), FIELD_VALUE_LIMIT - len(meta) - 1)}\n{meta}"
         add_fields(embeds, clip(f"{item.n}. {escape(item.title)}", FIELD_NAME_LIMIT), [value], footer_room=len(footer))
-    for embed in embeds:
+    for embed in embeds if footer else ():  # Discord refuses an empty footer
         embed.set_footer(text=footer)
     return embed_messages(embeds)
 
