@@ -38,6 +38,13 @@ async def test_paper_and_similar_work_for_a_paper_ingested_after_the_bot_started
     similar = await alice.slash(channel, "similar", title="Paper D")
     listed = text_of(similar.response.message)
     assert "No answer" not in listed and "Paper" in listed
+    choices = await alice.autocomplete(channel, "paper", "title", "Paper")
+    assert {"Paper D", "Paper E"} <= {c["name"] for c in choices}
+    asked = await alice.slash(channel, "ask", question="Which paper benchmarks protein folding with diffusion?")
+    answer = asked.response.message
+    assert "Paper D" in text_of(answer) and "No answer" not in text_of(answer)
+    more = await alice.click(answer, label="More like this")  # the cited new paper's neighbours, by its vector
+    assert "No answer" not in text_of(more.response) and "Paper" in text_of(more.response)
     # The vectors of every paper, old and new, are found: none is missing from dense search.
     for title in AFTER:
         pid = retriever.match_titles(title)[0].id

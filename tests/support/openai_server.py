@@ -58,7 +58,7 @@ class Reply:
     usage: dict[str, int] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     close_connection: bool = False
-    finish_reason: str = "stop"
+    finish_reason: str | None = "stop"  # None: a stream that ends with no finish at all
 
 
 _SOURCE_RE = re.compile(r'<source n="(\d+)">\s*(.*?)</source>', re.S)
@@ -206,7 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.chunk_delay and owner._stop.wait(reply.chunk_delay):
                 return
             event({"content": piece})
-        event({}, finish=reply.finish_reason)
+        if reply.finish_reason is not None:
+            event({}, finish=reply.finish_reason)
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         if include_usage and reply.usage is not None:
             event({}, usage=reply.usage, choices=False)
