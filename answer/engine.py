@@ -21,7 +21,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing
 
 from answer import extractive
@@ -44,6 +44,7 @@ from core.settings import Settings
 from core.text import defang_mentions, neutralise, one_line, shorten
 from prompts import Prompts
 from retrieval import Retriever
+from retrieval.preference import PREFER_POOL, prefer_topics
 
 log = logging.getLogger(__name__)
 
@@ -116,34 +117,38 @@ class Engine:
     # --- questions -----------------------------------------------------------------------------------------
 
     async def answer(self, question: str, history: list[Turn] | None = None,
-                     filters: SearchFilters | None = None, *, notice: str | None = None) -> Answer:
-        """The answer to a question already checked by `app.ask.check_question`; `notice` is passed on."""
-        async with aclosing(self._run(question, history, filters, notice, stream=False)) as items:
+                     filters: SearchFilters | None = None, *, notice: str | None = None,
+                     prefer: Sequence[str] = ()) -> Answer:
+        """The answer to a question already checked by `app.ask.check_question`; `notice` is passed on;
+        papers on the `prefer` topics (a channel's scope) rank first among the relevant ones."""
+        async with aclosing(self._run(question, history, filters, notice, stream=False, prefer=prefer)) as items:
             async for item in items:
                 if isinstance(item, Answer):
                     return item
         raise AssertionError("the engine produced no answer")
 
     async def stream(self, question: str, history: list[Turn] | None = None,
-                     filters: SearchFilters | None = None, *, notice: str | None = None
-                     ) -> AsyncIterator[str | Answer]:
+                     filters: SearchFilters | None = None, *, notice: str | None = None,
+                     prefer: Sequence[str] = ()) -> AsyncIterator[str | Answer]:
         """Cumulative partial answer texts while the LLM writes, then the final Answer (see module doc)."""
         async with aclosing(self._run(question, history, filters, notice,
-                                      stream=self.settings.llm_stream)) as items:
+                                      stream=self.settings.llm_stream, prefer=prefer)) as items:
             async for item in items:
                 yield item
 
     async def _run(self, question: str, history: list[Turn] | None, filters: SearchFilters | None,
-                   notice: str | None, *, stream: bool) -> AsyncGenerator[str | Answer, None]:
+                   notice: str | None, *, stream: bool, prefer: Sequence[str] = ()
+                   ) -> AsyncGenerator[str | Answer, None]:
         run = Run(time.perf_counter())
         run.notice = notice
+        run.preferring = list(prefer)
         followup = resolve(question, history)
         carried = await self._carried(followup, run)
         query = search_text(question)
         if followup.is_followup:
             query = await self._standalone(question, followup, carried, history or [], run)
         started = time.perf_counter()
-        result = await asyncio.to_thread(self.retriever.search, query, self.settings.search_default_k, filters)
+        result = await asyncio.to_thread(self._search, query, filters, prefer)
         run.retrieval_ms += elapsed_ms(started)
 
         sources = self._sources(result, followup, carried)
@@ -232,6 +237,13 @@ class Engine:
         rewritten = clean_rewrite(completion.text)
         return search_text(rewritten) if rewritten else fallback
 
+    def _search(self, query: str, filters: SearchFilters | None, prefer: Sequence[str]) -> SearchResult:
+        k = self.settings.search_default_k
+        if not prefer:
+            return self.retriever.search(query, k, filters)
+        result = self.retriever.search(query, max(k, PREFER_POOL), filters)
+        return result.model_copy(update={"hits": prefer_topics(result.hits, prefer)[:k]})
+
     def _sources(self, result: SearchResult, followup: FollowUp, carried: list[Paper]) -> list[Source]:
         """Numbered sources, best first: papers named in a follow-up, the rest of the papers cited last time
         (both keeping the numbers the user saw), then new hits."""
@@ -315,6 +327,7 @@ class Engine:
 
     def finish(self, answer: Answer, run: Run) -> Answer:
         answer.notice = run.notice
+        answer.preferring = run.preferring
         answer.usage = run.usage
         answer.invalid_citations_removed = run.invalid
         answer.timings_ms = Timings(retrieval=round(run.retrieval_ms, 2), llm=round(run.llm_ms, 2),
@@ -337,6 +350,7 @@ class Run:
         self.llm_ms = 0.0
         self.usage = Usage()
         self.notice: str | None = None
+        self.preferring: list[str] = []
         self.invalid = 0
         self.sources_sent = 0
         self.sources_dropped = 0

@@ -7,13 +7,14 @@ go through `check_question`, so a question is refused or shortened in one place,
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from core.errors import InputError
-from core.models import Answer, SearchFilters, Turn
+from core.models import Answer, SearchFilters, Turn, Usage
+from core.settings import Settings
 from core.text import strip_mentions
 
 if TYPE_CHECKING:
@@ -58,14 +59,16 @@ def question(app: App, raw: str | None) -> Question:
 
 
 async def answer(app: App, asked: Question, history: list[Turn] | None = None,
-                 filters: SearchFilters | None = None) -> Answer:
-    return await app.engine.answer(asked.text, history=history, filters=filters, notice=asked.notice)
+                 filters: SearchFilters | None = None, prefer: Sequence[str] = ()) -> Answer:
+    """The engine's answer; papers on the `prefer` topics (a channel's topic) rank first."""
+    return await app.engine.answer(asked.text, history=history, filters=filters, notice=asked.notice,
+                                   prefer=prefer)
 
 
 def stream(app: App, asked: Question, history: list[Turn] | None = None,
-           filters: SearchFilters | None = None) -> AsyncIterator[str | Answer]:
+           filters: SearchFilters | None = None, prefer: Sequence[str] = ()) -> AsyncIterator[str | Answer]:
     """Partial answer texts while an LLM writes (when streaming is on), then the final Answer."""
-    return app.engine.stream(asked.text, history=history, filters=filters, notice=asked.notice)
+    return app.engine.stream(asked.text, history=history, filters=filters, notice=asked.notice, prefer=prefer)
 
 
 def streams(app: App) -> bool:
@@ -73,8 +76,9 @@ def streams(app: App) -> bool:
     return app.settings.llm_configured and app.settings.llm_stream
 
 
-def mode_line(answer: Answer, llm_model: str) -> str:
-    """How an answer was made, shown under it: LLM, extractive (and why), or no match."""
+def mode_line(answer: Answer, llm_model: str, prices: Prices | None = None) -> str:
+    """How an answer was made, shown under it: LLM, extractive (and why), or no match; the tokens it took
+    (and their cost when `prices` are set) and the channel topic it preferred."""
     if answer.mode == "llm":
         count = len(answer.citations)
         line = f"Mode: LLM ({llm_model}) · {count} paper{'s' if count != 1 else ''} cited"
@@ -86,4 +90,37 @@ def mode_line(answer: Answer, llm_model: str) -> str:
         line = "Mode: no match in the corpus"
     if answer.invalid_citations_removed:
         line += f" · {answer.invalid_citations_removed} unsupported citation(s) removed"
+    if answer.usage.prompt_tokens or answer.usage.completion_tokens:
+        line += f" · {usage_text(answer.usage, prices)}"
+    if answer.preferring:
+        line += f" · {preferring_text(answer.preferring)}"
     return line
+
+
+class Prices(BaseModel):
+    """What 1,000 tokens of the configured model cost, in US dollars (LLM_PRICE_PER_1K_INPUT / _OUTPUT)."""
+
+    per_1k_input: float
+    per_1k_output: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> Prices | None:
+        given = settings.llm_price_per_1k_input, settings.llm_price_per_1k_output
+        return None if given[0] is None or given[1] is None else cls(per_1k_input=given[0], per_1k_output=given[1])
+
+    def cost(self, usage: Usage) -> float:
+        return (usage.prompt_tokens * self.per_1k_input + usage.completion_tokens * self.per_1k_output) / 1000
+
+
+def usage_text(usage: Usage, prices: Prices | None = None) -> str:
+    """"1,234 tokens (1,100 in, 134 out) · $0.0004"; the cost only when prices are set."""
+    total = usage.prompt_tokens + usage.completion_tokens
+    text = f"{total:,} tokens ({usage.prompt_tokens:,} in, {usage.completion_tokens:,} out)"
+    if prices is not None:
+        cost = prices.cost(usage)
+        text += f" · ${cost:.4f}" if cost < 1 else f" · ${cost:,.2f}"
+    return text
+
+
+def preferring_text(topics: Sequence[str]) -> str:
+    return "preferring: " + ", ".join(topics)

@@ -11,7 +11,8 @@ from app.search import MAX_QUERY_CHARS, check_query
 from core.errors import InputError
 from core.models import Hit, Paper
 from core.text import bare_arxiv_id, clip
-from retrieval.lookup import find_by_title, similarity_reason, term_rarity
+from retrieval.lookup import find_by_title
+from retrieval.neighbours import Neighbour, neighbours, similar_with_reasons
 
 if TYPE_CHECKING:
     from app.wiring import App
@@ -71,25 +72,18 @@ class PaperDetails(BaseModel):
 
 def paper_details(app: App, title: str, similar_k: int = 3) -> PaperDetails:
     paper = resolve_paper(app.retriever, title)
-    return PaperDetails(paper=paper, similar=app.retriever.similar(paper.id, k=similar_k))
-
-
-class SimilarItem(BaseModel):
-    hit: Hit
-    reason: str
+    return PaperDetails(paper=paper, similar=neighbours(app.retriever, paper, similar_k))
 
 
 class SimilarResult(BaseModel):
     paper: Paper
-    items: list[SimilarItem] = Field(default_factory=list)
+    items: list[Neighbour] = Field(default_factory=list)
 
 
 def similar(app: App, title: str, k: int = SIMILAR_RESULTS) -> SimilarResult:
+    """The papers closest to one in what they contribute, each with the pair of points that makes them close."""
     paper = resolve_paper(app.retriever, title)
-    hits = app.retriever.similar(paper.id, k=k)
-    rarity = term_rarity(app.retriever)
-    return SimilarResult(paper=paper, items=[SimilarItem(hit=h, reason=similarity_reason(paper, h, rarity))
-                                             for h in hits])
+    return SimilarResult(paper=paper, items=similar_with_reasons(app.retriever, paper, k))
 
 
 def more_like(app: App, cited_ids: Sequence[str], question: str, k: int = SIMILAR_RESULTS) -> list[Hit]:

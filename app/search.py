@@ -1,4 +1,5 @@
-"""/search as every surface runs it: the query and `since` option checked once, then the hybrid search."""
+"""/search as every surface runs it: the query and `since` option checked once, the hybrid search, the cut where
+relevance falls off."""
 
 from __future__ import annotations
 
@@ -8,15 +9,21 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
+from app.relevance import about_query
 from core.dates import parse_since
 from core.errors import InputError
 from core.models import SearchFilters, SearchResult
+from retrieval.preference import prefer_topics
 
 if TYPE_CHECKING:
     from app.wiring import App
 
 MAX_QUERY_CHARS = 500
 SEARCH_RESULTS = 25
+# Past the relevant papers, a few loosely related ones (a search may be worded a little off); with none
+# relevant, one page of the closest.
+LOOSELY_SHOWN = 3
+CLOSEST_SHOWN = 5
 
 
 class Query(BaseModel):
@@ -72,6 +79,19 @@ def run(app: App, query: Query, k: int = SEARCH_RESULTS) -> SearchResult:
     return run_many(app, [query], k)[0]
 
 
-def search(app: App, query: str, since: str | None = None, k: int = SEARCH_RESULTS,
-           author: str | None = None) -> SearchResult:
-    return run(app, check_search(query, since, author), k)
+def browse(app: App, query: Query, prefer: Sequence[str] = (), k: int = SEARCH_RESULTS) -> SearchResult:
+    """/search as a person reads it: the papers about the query first (those on the `prefer` topics, a channel's
+    topic, ahead), then at most LOOSELY_SHOWN loosely related ones (a page of the closest when none is about
+    it); `relevant_count` says where the first part ends."""
+    result = run(app, query, k)
+    hits = prefer_topics(result.hits, prefer)
+    about = about_query(*app.retriever.rankings(query.text, query.filters)) if result.relevant else set()
+    relevant = [h for h in hits if h.id in about]
+    loose = [h for h in hits if h.id not in about][:LOOSELY_SHOWN if relevant else CLOSEST_SHOWN]
+    return result.model_copy(update={"hits": relevant + loose, "relevant_count": len(relevant),
+                                     "preferring": list(prefer)})
+
+
+def search(app: App, query: str, since: str | None = None, author: str | None = None,
+           prefer: Sequence[str] = ()) -> SearchResult:
+    return browse(app, check_search(query, since, author), prefer)

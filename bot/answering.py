@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from app import ask
-from app.ask import Question
+from app.ask import Prices, Question
 from bot.formatting import Outgoing
 from bot.limits import EditThrottle
 from bot.render import answer_messages, partial_message
@@ -79,12 +79,13 @@ class ChannelSurface:
 
 
 async def produce_answer(bot: PaperBotCore, question: Question, surface: Surface, *,
-                         history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
+                         history: list[Turn] | None = None, filters: SearchFilters | None = None,
+                         prefer: Sequence[str] = ()) -> Answer:
     """Run the /ask use case; while an LLM streams, show the text so far at most once a second."""
     if not ask.streams(bot.app):
-        return await ask.answer(bot.app, question, history, filters)
+        return await ask.answer(bot.app, question, history, filters, prefer)
     throttle = EditThrottle(STREAM_EDIT_INTERVAL)
-    stream = ask.stream(bot.app, question, history, filters)
+    stream = ask.stream(bot.app, question, history, filters, prefer)
     showing = True
     try:
         while True:
@@ -110,13 +111,15 @@ async def produce_answer(bot: PaperBotCore, question: Question, surface: Surface
 
 async def answer_and_deliver(bot: PaperBotCore, question: Question, surface: Surface, *, source: SurfaceName,
                              user_id: int | None, guild_id: int | None, channel_id: int | None,
-                             history: list[Turn] | None = None, filters: SearchFilters | None = None) -> Answer:
+                             history: list[Turn] | None = None, filters: SearchFilters | None = None,
+                             prefer: Sequence[str] = ()) -> Answer:
     """The whole answer path: engine, record (so buttons keep working), render within limits, send."""
-    answer = await produce_answer(bot, question, surface, history=history, filters=filters)
+    answer = await produce_answer(bot, question, surface, history=history, filters=filters, prefer=prefer)
     answer_id = await asyncio.to_thread(bot.feedback.record_answer, answer, surface=source, user_id=user_id,
                                         guild_id=guild_id, channel_id=channel_id)
     messages = await asyncio.to_thread(answer_messages, answer, llm_model=bot.settings.llm_model,
-                                       embeds=surface.embeds, max_messages=bot.settings.answer_max_messages)
+                                       embeds=surface.embeds, max_messages=bot.settings.answer_max_messages,
+                                       prices=Prices.of(bot.settings))
     # A no-match has nothing to vote on, save or find more of: no buttons under it.
     view = None if answer.mode == "abstain" else answer_view(answer_id, has_citations=bool(answer.citations))
     await surface.final(messages, view)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from app.about import AboutInfo
-from app.ask import mode_line
+from app.ask import Prices, mode_line, preferring_text
 from app.help import help_sections
 from app.papers import PaperDetails, SimilarResult
 from bot.formatting import (
@@ -62,25 +62,25 @@ def _answer_body(answer: Answer) -> str:
     return text
 
 
-def answer_messages(answer: Answer, *, llm_model: str, embeds: bool = True, max_messages: int = 3
-                    ) -> list[Outgoing]:
+def answer_messages(answer: Answer, *, llm_model: str, embeds: bool = True, max_messages: int = 3,
+                    prices: Prices | None = None) -> list[Outgoing]:
     """The answer in at most `max_messages` messages; a longer one is cut at a sentence, the whole attached."""
-    messages = _answer_messages(answer, _answer_body(answer), llm_model, embeds)
+    footer = mode_line(answer, llm_model, prices)
+    messages = _answer_messages(answer, _answer_body(answer), footer, embeds)
     limit = len(answer.answer)
     while len(messages) > max_messages and limit > 200:
         limit = int(limit * 0.8)
         body = (f"{_answer_body(answer.model_copy(update={'answer': clip_sentences(answer.answer, limit)}))}"
                 f"\n\n*The answer is {len(answer.answer):,} characters: cut to fit {max_messages} message(s), "
                 "the whole of it is in the attached file.*")
-        messages = _answer_messages(answer, body, llm_model, embeds)
+        messages = _answer_messages(answer, body, footer, embeds)
     if limit < len(answer.answer):
         messages[-1].attachment = ("answer.md", f"# {answer.question}\n\n{answer.answer}\n")
     return messages
 
 
-def _answer_messages(answer: Answer, body: str, llm_model: str, embeds: bool) -> list[Outgoing]:
-    """The answer's text with [n] markers, the numbered cited titles, the mode; split to fit."""
-    footer = mode_line(answer, llm_model)
+def _answer_messages(answer: Answer, body: str, footer: str, embeds: bool) -> list[Outgoing]:
+    """The answer's text with [n] markers, the numbered cited titles, the mode line as footer; split to fit."""
     # An abstention names its closest titles in its text already; only citations get a list.
     heading = "Sources"
     lines = [citation_line(c, in_embed=embeds) for c in answer.citations]
@@ -151,7 +151,7 @@ PAGE_SIZE = 5
 
 
 def search_pages(result: SearchResult, since: dt.date | None = None) -> list[Outgoing]:
-    """Five ranked papers per page."""
+    """Five ranked papers per page; where the relevant ones end (`relevant_count`), a "loosely related" line."""
     query = clip(escape(result.query), 200)
     if not result.hits:
         text = f"No paper in the corpus matches “{query}”"
@@ -159,22 +159,39 @@ def search_pages(result: SearchResult, since: dt.date | None = None) -> list[Out
         return [Outgoing(content=text)]
     pages = []
     total = (len(result.hits) + PAGE_SIZE - 1) // PAGE_SIZE
+    cut = result.relevant_count
     for page in range(total):
         start = page * PAGE_SIZE
-        lines = [hit_line(start + i + 1, h) for i, h in enumerate(result.hits[start:start + PAGE_SIZE])]
+        lines = []
+        for i, hit in enumerate(result.hits[start:start + PAGE_SIZE], start):
+            if i == cut and cut:
+                lines.append(LOOSELY_RELATED)
+            lines.append(hit_line(i + 1, hit))
         header = []
         if result.notice:
             header.append(f"*{escape(result.notice)}*")
-        if not result.relevant:
+        if not result.relevant or cut == 0:
             header.append("*Nothing in the corpus is clearly about this; these are the closest papers.*")
         embed = discord.Embed(title=clip(f"Search: {query}", EMBED_TITLE_LIMIT), colour=COLOURS["info"],
                               description=clip("\n".join([*header, *lines]), EMBED_DESCRIPTION_LIMIT))
-        footer = f"Page {page + 1}/{total} · {len(result.hits)} papers"
+        footer = f"Page {page + 1}/{total} · {_count(result)}"
         if since:
             footer += f" · since {since.isoformat()}"
-        embed.set_footer(text=footer)
+        if result.preferring:
+            footer += f" · {preferring_text(result.preferring)}"
+        embed.set_footer(text=clip(footer, 2048))
         pages.append(Outgoing(embeds=[embed]))
     return pages
+
+
+LOOSELY_RELATED = "── *loosely related* ──"
+
+
+def _count(result: SearchResult) -> str:
+    """'3 relevant papers' (how many are about the query), or the number listed when that was not judged."""
+    n = len(result.hits) if result.relevant_count is None else result.relevant_count
+    noun = "paper" if n == 1 else "papers"
+    return f"{n} {noun}" if result.relevant_count is None else f"{n} relevant {noun}"
 
 
 def paper_message(details: PaperDetails) -> Outgoing:

@@ -19,6 +19,7 @@ from bot.persistent import PersistentItem
 from bot.render import PAGE_SIZE, hits_message, search_pages, sources_messages
 from bot.replies import acknowledge, deliver
 from bot.saving import SaveCitedButton, save_pick
+from bot.topics import preferred_topics
 from core.models import Hit
 from storage.digests import DigestStore
 from storage.feedback import StoredAnswer, Vote
@@ -154,7 +155,8 @@ class PageButton(PersistentItem, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?
             await interaction.response.send_message(SEARCH_GONE if stored is None else NOT_YOURS, ephemeral=True)
             return
         since = stored.since.isoformat() if stored.since else None
-        result = await asyncio.to_thread(search, bot.app, stored.query, since, author=stored.author)
+        prefer = await preferred_topics(bot, interaction)
+        result = await asyncio.to_thread(search, bot.app, stored.query, since, stored.author, prefer)
         pages = search_pages(result, stored.since)
         index = max(0, min(self.page, len(pages) - 1))
         await interaction.response.edit_message(content=pages[index].content, embeds=pages[index].embeds,

@@ -118,6 +118,10 @@ class SearchResult(BaseModel):
     relevant: bool
     hits: list[Hit] = Field(default_factory=list)
     notice: str | None = Field(default=None, description="e.g. the query was truncated")
+    relevant_count: int | None = Field(
+        default=None, description="how many of the hits, the first ones, are about the query (the rest loosely "
+                                  "related); None: not judged")
+    preferring: list[str] = Field(default_factory=list, description="topic terms ranked first (a channel's topic)")
 
 
 class Citation(PaperMeta):
@@ -154,6 +158,7 @@ class Answer(BaseModel):
     notice: str | None = Field(default=None, description="shown to the user, e.g. question truncated")
     nearest: list[Hit] = Field(default_factory=list, description="closest titles when abstaining")
     invalid_citations_removed: int = 0
+    preferring: list[str] = Field(default_factory=list, description="topic terms retrieval preferred (a channel's)")
 
     def as_turn(self) -> Turn:
         """The Turn to keep in conversation memory (cited ids in the order of their numbers)."""

@@ -113,6 +113,13 @@ class LLMSettings(_Section):
         default=3, ge=1, le=10,
         description="At most this many Discord messages per answer; a longer answer is cut at a sentence and "
                     "attached whole.")
+    llm_price_per_1k_input: float | None = Field(
+        default=None, ge=0, examples=["0.00015"],
+        description="Price of 1,000 prompt tokens of LLM_MODEL in US dollars; with the output price set, LLM "
+                    "answers show their cost beside their tokens.")
+    llm_price_per_1k_output: float | None = Field(
+        default=None, ge=0, examples=["0.0006"],
+        description="Price of 1,000 answer (completion) tokens of LLM_MODEL in US dollars.")
 
     @property
     def llm_configured(self) -> bool:

@@ -153,22 +153,29 @@ class ChatSession:
                                              (f" · {c.date.isoformat()}" if c.date else "", "dim")))
                 if c.urls:
                     self.out.print(Text(f"    {c.urls[0]}", style="dim"))
-        self.out.print(Text(ask.mode_line(answer, self.app.settings.llm_model), style="dim"))
+        self.out.print(Text(ask.mode_line(answer, self.app.settings.llm_model, ask.Prices.of(self.app.settings)),
+                            style="dim"))
 
-    def _print_hits(self, hits: Sequence[Hit], *, numbered: bool = True) -> None:
-        for index, hit in enumerate(hits, 1):
-            self.out.print(_hit_text(f"{index:>2}. " if numbered else " • ", hit))
+    def _print_hits(self, hits: Sequence[Hit]) -> None:
+        for hit in hits:
+            self.out.print(_hit_text(" • ", hit))
 
     def _search(self, query: str, since: str | None) -> None:
-        result = search.search(self.app, query, since, k=self.app.settings.search_default_k)
+        result = search.search(self.app, query, since)
         if result.notice:
             self._note(result.notice)
         if not result.hits:
             self._note("No paper in the corpus matches that.")
             return
-        if not result.relevant:
+        cut = result.relevant_count or 0
+        if not cut:
             self._note("Nothing in the corpus is clearly about this; these are the closest papers.")
-        self._print_hits(result.hits)
+        else:
+            self._note(f"{cut} relevant paper{'s' if cut != 1 else ''}")
+        for index, hit in enumerate(result.hits, 1):
+            if index == cut + 1 and cut:
+                self.out.print(Text("    loosely related:", style="dim"))
+            self.out.print(_hit_text(f"{index:>2}. ", hit))
 
     def _paper(self, title: str) -> None:
         details = papers.paper_details(self.app, title)
@@ -185,7 +192,7 @@ class ChatSession:
         self.out.print(Text(paper.abstract))
         if details.similar:
             self.out.print(Text("\nSimilar papers", style="bold"))
-            self._print_hits(details.similar, numbered=False)
+            self._print_hits(details.similar)
 
     def _similar(self, title: str) -> None:
         result = papers.similar(self.app, title)

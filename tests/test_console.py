@@ -57,7 +57,7 @@ def test_every_command_works_in_the_console(app, retriever):
     assert cited and all(by_title[t].date.isoformat() >= "2026-07-01" for t in cited)
     assert " 1. " in out and "10. " in out
     assert "RankGen: Improving Text Generation with Large Ranking Models" in out and "Similar papers" in out
-    assert "Similar to: RankGen" in out and "↳ both about" in out
+    assert "Similar to: RankGen" in out and "↳ its “" in out and "both about" not in out
     assert out.count("Corpus: 327 papers") == 1  # quit ended the session before the second /about
     assert "Answer model: none: answers are extractive" in out
     assert "/similar title" in out and "reset" in out

@@ -13,6 +13,7 @@ from bot.answering import InteractionSurface, answer_and_deliver
 from bot.formatting import Outgoing
 from bot.persistent import ComponentsCog
 from bot.replies import acknowledge, send_ephemeral
+from bot.topics import preferred_topics
 from bot.views import ANSWER_ITEMS
 from core.dates import SINCE_HELP
 
@@ -50,13 +51,14 @@ class Ask(ComponentsCog):
         ahead = self.bot.queued_ahead()
         with self.bot.answering():
             await acknowledge(interaction, ephemeral=private)
+            prefer = await preferred_topics(self.bot, interaction)
             surface = InteractionSurface(interaction)
             if ahead is not None:
                 await surface.partial(Outgoing(content=f"⏳ Queued ({ahead} ahead): every LLM slot is answering "
                                                        "someone; yours starts as soon as one is free."))
             await answer_and_deliver(self.bot, asked, surface, source="slash",
                                      user_id=interaction.user.id, guild_id=interaction.guild_id,
-                                     channel_id=interaction.channel_id, filters=filters)
+                                     channel_id=interaction.channel_id, filters=filters, prefer=prefer)
 
 
 async def setup(bot: PaperBotCore) -> None:

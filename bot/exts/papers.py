@@ -15,6 +15,7 @@ from bot.persistent import ComponentsCog
 from bot.render import paper_message, search_pages, similar_message
 from bot.replies import acknowledge, deliver
 from bot.saving import save_button
+from bot.topics import preferred_topics
 from bot.views import SEARCH_ITEMS, page_hits, save_view, search_view
 from core.dates import SINCE_HELP
 from core.errors import PaperBotError
@@ -55,7 +56,8 @@ class Papers(ComponentsCog):
                      author: app_commands.Range[str, 1, 100] | None = None) -> None:
         checked = search.check_search(query, since, author)
         await acknowledge(interaction)
-        result = await asyncio.to_thread(search.run, self.bot.app, checked)
+        prefer = await preferred_topics(self.bot, interaction)
+        result = await asyncio.to_thread(search.browse, self.bot.app, checked, prefer)
         pages = search_pages(result, checked.since)
         if len(pages) == 1:
             await deliver(interaction, pages, view=save_view(result.hits))

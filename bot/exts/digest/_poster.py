@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
+from app.channel_topics import with_channel_topic
 from app.digests import pick_for
 from bot.errors import log_failure
 from bot.exts.digest._components import digest_view
@@ -125,6 +126,7 @@ class Poster:
     ) -> tuple[DigestRun, Digest]:
         """Select, record pending, compose, send, record done. Returns the run and what was posted."""
         retry_id = retry.id if retry else None
+        target = await self._db(with_channel_topic, self.bot.app.db, target)
         try:
             channel = await self.channel_for(target)
             selection = await asyncio.to_thread(pick_for, self.bot.app.retriever, self.bot.app.db, target, day,
