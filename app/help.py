@@ -17,9 +17,9 @@ class HelpEntry(BaseModel):
 _TABLE = """
 ## Questions and papers
 /ask question [since] [author] [private] | Answer a question from the abstracts, citing the papers used. | console
-/search query [since] [author] | Ranked papers for a topic, five per page. | console
+/search query [since] [author] | The papers about a topic, then a few loosely related; five per page. | console
 /paper title | One paper (title, arXiv id or link): abstract, authors, dates, links, 3 similar. | console
-/similar title | Papers closest to one you know, with why they are close. | console
+/similar title | Papers contributing what one you know does, each with the points they share. | console
 ## Reading lists
 /save title | Save a paper to your reading list (and this server's).
 /list [mine|server] | Your saved papers, or everything saved in this server.
@@ -37,6 +37,9 @@ _TABLE = """
 /about | Corpus size, last update, models in use, version. | console
 /help | This list. | console
 /forget-me | Delete everything PaperBot stored about you.
+/channel topic set topics | (Manage Server) A topic /ask, /search and the digest prefer in this channel.
+/channel topic clear | (Manage Server) Stop preferring a topic in this channel.
+/channel topic show | (Manage Server) The topic this channel prefers.
 /paperbot status | (Manage Server) Last ingest and fetch, each digest's last run, LLM errors, feedback.
 """
 

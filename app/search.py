@@ -22,7 +22,7 @@ MAX_QUERY_CHARS = 500
 SEARCH_RESULTS = 25
 # Past the relevant papers, a few loosely related ones (a search may be worded a little off); with none
 # relevant, one page of the closest.
-LOOSELY_SHOWN = 3
+LOOSELY_SHOWN = 2
 CLOSEST_SHOWN = 5
 
 
