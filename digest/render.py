@@ -14,8 +14,8 @@ def long_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def short_date(day: dt.date | None) -> str:
-    return f"{day.day} {day:%b %Y}" if day else "undated"
+def short_date(day: dt.date) -> str:
+    return f"{day.day} {day:%b %Y}"
 
 
 def title(digest: Digest) -> str:
@@ -60,9 +60,10 @@ def digest_text(digest: Digest, width: int = 100) -> str:
     for item in digest.items:
         lines += ["", *wrap(f"{item.n}. {item.title}", indent="   ", first="")]
         lines += wrap(f"TL;DR: {item.tldr}", indent="   ")
-        facts = [*([item.byline] if item.byline else []), f"Listed {short_date(item.date)}",
+        # A paper without a listing date shows none, rather than "undated".
+        facts = [*([item.byline] if item.byline else []), *([f"Listed {short_date(item.date)}"] if item.date else []),
                  *([f"{item.upvotes} upvotes"] if item.upvotes is not None else [])]
-        lines.append("   " + " · ".join(facts))
+        lines += ["   " + " · ".join(facts)] if facts else []
         lines += [f"   {url}" for url in item.urls]
     if digest.marker:
         lines += ["", f"— {digest.marker}"]

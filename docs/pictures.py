@@ -119,7 +119,8 @@ async def main() -> int:
     app = App(settings)
     try:
         answer = await ask.answer(app, ask.question(app, QUESTION))
-        digest = await preview(app.retriever, app.digest_writer, day=DIGEST_DAY, size=3, topics="long context",
+        digest = await preview(app.retriever, app.digest_writer, day=DIGEST_DAY, size=6,
+                               topics="long context, preference optimization",
                                new_days=settings.digest_new_days)
     finally:
         await app.close_engine()

@@ -48,3 +48,14 @@ def test_papers_without_a_listing_date_show_no_date_at_all():
     dated = Hit(id="p2", title="Dated", score=0.9, date=dt.date(2026, 3, 1))
     assert search_pages(SearchResult(query="d", relevant=True, hits=[dated]))[0].embeds[0].description.endswith(
         "· 2026-03-01")
+
+
+def test_an_undated_paper_in_a_digest_shows_no_date():
+    from bot.exts.digest._render import digest_messages
+    from digest.models import Digest, DigestItem
+    from digest.render import digest_text
+
+    item = DigestItem(n=1, id="p1", title="An Undated Paper", tldr="What it does.", urls=["https://github.com/x/y"])
+    digest = Digest(day=dt.date(2026, 1, 1), source="new", items=[item])
+    assert digest_messages(digest)[0].embeds[0].fields[0].value == "What it does.\n[code](https://github.com/x/y)"
+    assert "   TL;DR: What it does.\n   https://github.com/x/y" in digest_text(digest)

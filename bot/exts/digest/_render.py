@@ -58,8 +58,10 @@ def digest_messages(digest: Digest) -> list[Outgoing]:
         embeds.append(embed)
     for item in digest.items:
         links = " · ".join(link(_link_label(u), u) for u in item.urls)
-        meta = " · ".join([*([escape(item.byline)] if item.byline else []), f"*Listed {short_date(item.date)}*",
-                           *([f"▲ {item.upvotes}"] if item.upvotes is not None else []), *([links] if links else [])])
+        # A paper without a listing date shows none, rather than "undated".
+        facts = [escape(item.byline) if item.byline else "", f"*Listed {short_date(item.date)}*" if item.date else "",
+                 f"▲ {item.upvotes}" if item.upvotes is not None else "", links]
+        meta = " · ".join(f for f in facts if f)
         value = f"{escape(item.tldr)}\n{meta}"
         if len(value) > FIELD_VALUE_LIMIT:
             value = f"{clip(escape(item.tldr), FIELD_VALUE_LIMIT - len(meta) - 1)}\n{meta}"
