@@ -13,14 +13,20 @@ _SPAN = re.compile(r"`/([^`]+)`")
 
 
 def registered(tree: app_commands.CommandTree) -> tuple[set[str], set[str]]:
-    """Every invocation of the bot's slash commands ("ask", "digest set"), and the names of the groups."""
+    """Every invocation of the bot's slash commands ("ask", "digest set", "channel topic set"), and the groups
+    ("digest", "channel topic")."""
     found, groups = set(), set()
-    for command in tree.get_commands():
+
+    def walk(command: app_commands.Command | app_commands.Group) -> None:
         if isinstance(command, app_commands.Group):
-            groups.add(command.name)
-            found |= {f"{command.name} {sub.name}" for sub in command.commands}
+            groups.add(command.qualified_name)
+            for sub in command.commands:
+                walk(sub)
         else:
-            found.add(command.name)
+            found.add(command.qualified_name)
+
+    for command in tree.get_commands():
+        walk(command)  # type: ignore[arg-type]
     return found, groups
 
 
@@ -29,7 +35,12 @@ def invocations(text: str, groups: set[str]) -> set[str]:
     named = set()
     for span in _SPAN.findall(text):
         words = span.split()
-        named.add(" ".join(words[:2]) if words[0] in groups and len(words) > 1 else words[0])
+        name = words[0]
+        for word in words[1:]:
+            if name not in groups:
+                break
+            name = f"{name} {word}"
+        named.add(name)
     return named
 
 
@@ -42,7 +53,8 @@ def readme_table() -> str:
 async def test_help_and_the_readme_table_list_every_registered_command(simcord_env, world):
     _, channel, alice, _ = world
     commands, groups = registered(simcord_env.bot.tree)
-    assert {"ask", "digest-me", "digest set", "digest timezone", "roundup stop", "paperbot status"} <= commands
+    assert {"ask", "digest-me", "digest set", "digest timezone", "roundup stop", "paperbot status",
+            "channel topic set"} <= commands
     shown = await alice.slash(channel, "help")
     help_text = "\n".join(f.value for e in shown.response.embeds for f in e.fields)
     assert invocations(help_text, groups) == commands
