@@ -257,7 +257,7 @@ def help_message(bot_mention: str | None = None) -> Outgoing:
     embed.add_field(
         name="Conversations",
         value=(f"• Mention me with a question ({mention} what is …): I answer in a new thread; mention me or "
-               "reply to me there for follow-ups.\n"
+               "reply to me there for follow-ups (a reply to an older answer is about that answer's papers).\n"
                "• Or send me a direct message: every message is a question and I remember the last few turns "
                "(\"compare the first two\"). Send `reset` to start over."),
         inline=False,

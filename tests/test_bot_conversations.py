@@ -234,3 +234,14 @@ async def test_a_mention_the_bot_may_not_answer_gets_a_reaction_or_else_a_dm(sim
     assert not locked.history()[0].reactions
     told = alice.user.dm_channel.last_message.content
     assert told.startswith(f"I saw your question in {locked.mention} but I'm not allowed to post there")
+
+
+async def test_a_mention_replying_to_an_ask_answer_in_the_channel_follows_on_from_it(simcord_env, world):
+    _, channel, alice = world
+    asked = (await alice.slash(channel, "ask", question=FIRST)).response.message
+    assert len(cited(asked)) >= 2
+    await alice.send(channel, f"{simcord_env.bot.user.mention} compare the first two", reply_to=asked)
+    (thread,) = channel.threads
+    assert cited(bot_messages(thread, simcord_env)[-1]) == cited(asked)[:2]
+    history = ConversationStore(simcord_env.bot.app.db).history(thread_conversation_key(thread.id), 10)
+    assert [t.question for t in history] == [FIRST, "compare the first two"]

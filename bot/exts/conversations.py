@@ -21,6 +21,7 @@ from bot.formatting import NO_MENTIONS, text_messages
 from bot.permissions import QUESTION_THREAD_PERMISSIONS, missing
 from bot.replies import send_messages
 from bot.threads import open_question_thread
+from core.models import Turn
 from storage.conversations import ConversationKind, dm_conversation_key, thread_conversation_key
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 CONVERSATION_RESET_WORDS = {"reset", "start over", "new topic", "forget"}
 # Put on a mention the bot may not answer where it was asked (see Conversations._cannot_answer).
 CANNOT_ANSWER_REACTION = "🔇"
+# The custom ids of an answer's buttons (bot.views), which carry its stored answer's id.
+_ANSWER_BUTTON = re.compile(r"pb:(?:src|more|vote:up|vote:down):(\d+)")
 
 
 def is_reset(text: str) -> bool:
@@ -111,9 +114,21 @@ class Conversations(commands.Cog):
             await self._say(message.channel, refusal, reference=message)
             return
         with self.bot.answering():
-            await self._open_thread_and_answer(message, text)
+            await self._open_thread_and_answer(message, text, await self._replied_answer(message))
 
-    async def _open_thread_and_answer(self, message: discord.Message, text: str) -> None:
+    async def _replied_answer(self, message: discord.Message) -> list[Turn]:
+        """A mention replying to one of PaperBot's answers in the channel (an /ask) follows on from that answer:
+        its buttons carry the answer's id."""
+        replied = message.reference.resolved if message.reference is not None else None
+        me = self.bot.user
+        if not isinstance(replied, discord.Message) or me is None or replied.author.id != me.id:
+            return []
+        ids = [int(found.group(1)) for row in replied.components for item in getattr(row, "children", [])
+               if (found := _ANSWER_BUTTON.fullmatch(getattr(item, "custom_id", None) or ""))]
+        stored = await asyncio.to_thread(self.bot.feedback.get_answer, ids[0]) if ids else None
+        return [Turn(question=stored.question, answer=stored.answer, cited_ids=stored.cited_ids)] if stored else []
+
+    async def _open_thread_and_answer(self, message: discord.Message, text: str, seed: list[Turn]) -> None:
         channel = message.channel
         me = message.guild.me if message.guild else None
         perms = channel.permissions_for(me) if me is not None and not isinstance(channel, discord.DMChannel) \
@@ -129,6 +144,8 @@ class Conversations(commands.Cog):
             key = thread_conversation_key(thread.id)
             # Registered before answering, so replies in the thread count as follow-ups even meanwhile.
             await asyncio.to_thread(self.bot.conversations.open, key, "thread", message.author.id)
+            for turn in seed:  # the answer replied to starts the thread's memory
+                await asyncio.to_thread(self.bot.conversations.append, key, turn, "thread", message.author.id)
             await self._answer(message, text, thread, embeds=self._can_embed(thread), memory=(key, "thread"))
             return
         if not perms.send_messages:
@@ -138,7 +155,7 @@ class Conversations(commands.Cog):
             await self._say(channel, "I can't open a thread here (I need the Create Public Threads and Send "
                                      "Messages in Threads permissions), so I'm answering in the channel.",
                             reference=message)
-        await self._answer(message, text, channel, embeds=perms.embed_links, reference=message)
+        await self._answer(message, text, channel, embeds=perms.embed_links, reference=message, seed=seed)
 
     async def _cannot_answer(self, message: discord.Message, perms: discord.Permissions) -> None:
         """No thread and no channel message possible: a reaction says the mention was seen, a DM when even that
@@ -185,11 +202,12 @@ class Conversations(commands.Cog):
 
     async def _answer(self, message: discord.Message, text: str, target: discord.abc.Messageable, *,
                       embeds: bool, memory: tuple[str, ConversationKind] | None = None,
-                      reference: discord.Message | None = None) -> None:
-        """Answer with the conversation's memory, then remember this turn (only once the user has it)."""
+                      reference: discord.Message | None = None, seed: list[Turn] | None = None) -> None:
+        """Answer with the conversation's memory (or `seed`, outside one), then remember this turn (only once
+        the user has it)."""
         asked = check_question(self.bot.app, text)  # nothing to search for: on_error tells the user
         store = self.bot.conversations
-        history = []
+        history = seed or []
         if memory is not None:
             # A reply to an older answer follows on from that answer, not from the latest one.
             anchor = message.reference.message_id if message.reference is not None else None
