@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from retrieval.segments import Segment
 
 K1, B = 1.2, 0.75
+# Postings touched are summed by sorting them, unless they number more than 1/8 of the rows: then one pass
+# over a per-row array costs less than the sort (and is still in proportion to what the query touched).
+DENSE_ACCUMULATE = 8
 
 
 def tokenize(text: str) -> list[str]:
@@ -56,14 +59,21 @@ class RowScores:
         """Only the rows of `allowed` (sorted rows), and only positive scores."""
         mask = self.values > 0
         if allowed is not None:
-            mask &= np.isin(self.rows, allowed, assume_unique=True)
+            if len(allowed) == 0:
+                return RowScores(self.rows[:0], self.values[:0])
+            at = np.minimum(np.searchsorted(allowed, self.rows), len(allowed) - 1)
+            mask &= allowed[at] == self.rows
         return RowScores(self.rows[mask], self.values[mask])
 
     def top(self, n: int) -> list[tuple[int, float]]:
         """The `n` best (row, score), best first; ties by row."""
         if n <= 0 or len(self.rows) == 0:
             return []
-        best = np.lexsort((self.rows, -self.values))[:n]
+        candidates = np.arange(len(self.rows))
+        if len(self.rows) > n:  # every row scoring at least the n-th best, ties included: then ordered exactly
+            nth = np.partition(self.values, len(self.rows) - n)[len(self.rows) - n]
+            candidates = np.flatnonzero(self.values >= nth)
+        best = candidates[np.lexsort((self.rows[candidates], -self.values[candidates]))][:n]
         return [(int(self.rows[i]), float(self.values[i])) for i in best]
 
 
@@ -74,6 +84,7 @@ class LexicalIndex:
         self._segments = list(segments)
         self._offsets = np.cumsum([0, *[s.size for s in self._segments]]).astype(np.int64)
         self.live = live
+        self._all_live = bool(live.all())
         lengths = np.concatenate([np.asarray(s.length, dtype=np.float32) for s in self._segments]) \
             if self._segments else np.zeros(0, dtype=np.float32)
         self.papers = int(live.sum())
@@ -81,41 +92,54 @@ class LexicalIndex:
         avgdl = max(float(lengths[live].mean()), 1.0) if self.papers else 1.0
         self._norm = (K1 * (1 - B + B * lengths / avgdl)).astype(np.float32)
 
-    def _postings(self, token: str) -> tuple[np.ndarray, np.ndarray]:
-        """Live rows holding `token` and their term counts, across every segment."""
-        h = term_hash(token)
-        rows, counts = [], []
+    def _gather(self, tokens: Sequence[str], count_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Live postings of `tokens` across every segment: global rows, term counts and the token's index.
+
+        `count_only` (with no tombstone about): just one posting per token found, for `coverage`.
+        """
+        hashes = np.array([term_hash(t) for t in tokens], dtype=np.int64)
+        count_only = count_only and self._all_live
+        rows, counts, which = [], [], []
         for offset, segment in zip(self._offsets, self._segments, strict=False):
-            found = segment.find(h)
-            if found is not None:
-                local, tf = found
-                rows.append(local.astype(np.int64) + offset)
-                counts.append(tf)
+            if not len(segment.terms):
+                continue
+            slots = np.minimum(np.searchsorted(segment.terms, hashes), len(segment.terms) - 1)
+            for token in np.flatnonzero(segment.terms[slots] == hashes):
+                start, end = int(segment.starts[slots[token]]), int(segment.starts[slots[token] + 1])
+                end = start + 1 if count_only else end
+                rows.append(segment.rows[start:end].astype(np.int64) + offset)
+                counts.append(segment.tf[start:end])
+                which.append(np.full(end - start, token, dtype=np.int32))
         if not rows:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
-        all_rows, all_tf = np.concatenate(rows), np.concatenate(counts)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16), np.zeros(0, dtype=np.int32)
+        all_rows, all_tf, all_which = np.concatenate(rows), np.concatenate(counts), np.concatenate(which)
+        if self._all_live:
+            return all_rows, all_tf, all_which
         alive = self.live[all_rows]
-        return all_rows[alive], all_tf[alive]
+        return all_rows[alive], all_tf[alive], all_which[alive]
 
     def coverage(self, query: str) -> float:
         """Share of the query's content words that occur somewhere in the corpus."""
-        stems = set(content_terms(query))
-        return sum(1 for s in stems if len(self._postings(s)[0])) / len(stems) if stems else 0.0
+        stems = list(dict.fromkeys(content_terms(query)))
+        if not stems:
+            return 0.0
+        found = np.bincount(self._gather(stems, count_only=True)[2], minlength=len(stems))
+        return int(np.count_nonzero(found)) / len(stems)
 
     def scores(self, query: str) -> RowScores:
         """BM25 of the rows holding a query term; the cost is the postings of the query's terms only."""
-        rows, weights = [], []
-        for token in dict.fromkeys(tokenize(query)):
-            touched, tf16 = self._postings(token)
-            if len(touched) == 0:
-                continue
-            weight_idf = idf(np.full(1, len(touched), dtype=np.float32), self.papers)
-            tf = tf16.astype(np.float32)
-            weight = weight_idf * tf * (K1 + 1) / (tf + self._norm[touched])
-            rows.append(touched)
-            weights.append(weight.astype(np.float16).astype(np.float32))
-        if not rows:
+        tokens = list(dict.fromkeys(tokenize(query)))
+        touched, tf16, which = self._gather(tokens)
+        if len(touched) == 0:
             return RowScores(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-        unique, where = np.unique(np.concatenate(rows), return_inverse=True)
-        summed = np.bincount(where, weights=np.concatenate(weights), minlength=len(unique))
+        # The same float32 operations, in the same order, as weights precomputed by a single-segment build.
+        weight_idf = idf(np.bincount(which, minlength=len(tokens)).astype(np.float32), self.papers)
+        tf = tf16.astype(np.float32)
+        weight = (weight_idf[which] * tf * (K1 + 1) / (tf + self._norm[touched])).astype(np.float16).astype(np.float32)
+        if len(touched) * DENSE_ACCUMULATE > len(self.live):  # a common term: summing into every row is cheaper
+            summed = np.bincount(touched, weights=weight, minlength=len(self.live))
+            unique = np.flatnonzero(summed)
+            return RowScores(unique, summed[unique].astype(np.float32))
+        unique, where = np.unique(touched, return_inverse=True)
+        summed = np.bincount(where, weights=weight, minlength=len(unique))
         return RowScores(unique, summed.astype(np.float32))

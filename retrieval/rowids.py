@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
@@ -32,6 +34,10 @@ class RowIds:
             raise KeyError(pid)
         return row
 
-    def known(self, ids: np.ndarray) -> np.ndarray:
-        """Which of `ids` have a live row."""
-        return np.isin(ids, self._sorted)
+    def rows(self, pids: Sequence[str]) -> np.ndarray:
+        """The live rows of `pids` in one lookup, -1 for an id this generation does not hold."""
+        if not len(self._sorted) or not len(pids):
+            return np.full(len(pids), -1, dtype=np.int64)
+        asked = np.asarray(list(pids), dtype=str)
+        at = np.minimum(np.searchsorted(self._sorted, asked), len(self._sorted) - 1)
+        return np.where(self._sorted[at] == asked, self._rows[at], -1).astype(np.int64)

@@ -179,8 +179,8 @@ class Retriever:
                 return [(side.id_of(row), score) for row, score in side.rows.top(vector, allowed, CANDIDATES)]
             wanted = min(side.papers, int(CANDIDATES / share) + CANDIDATES)
         # Ids an ingest has written to Chroma but not yet committed are not in `side.row`: skipped.
-        fetched = [side.row[pid] for pid, _ in self._store.query(vector, wanted) if pid in side.row]
-        rows = np.unique(np.concatenate([np.asarray(fetched, dtype=np.int64), side.unseen]))
+        fetched = side.row.rows([pid for pid, _ in self._store.query(vector, wanted)])
+        rows = np.unique(np.concatenate([fetched[fetched >= 0], side.unseen]))
         if allowed is not None:
             rows = rows[np.isin(rows, allowed)]
         return [(side.id_of(row), score) for row, score in side.rows.top(vector, rows, CANDIDATES)]
@@ -190,7 +190,9 @@ class Retriever:
                      ) -> tuple[list[tuple[str, float]], RowScores]:
         """The best BM25 candidates among the rows the query's terms touch (only those are scored)."""
         scores = side.lexical.scores(query).keep(allowed)
-        return [(side.id_of(row), score) for row, score in scores.top(CANDIDATES)], scores
+        top = scores.top(CANDIDATES)
+        ids = side.ids[[row for row, _ in top]].tolist()
+        return [(pid, score) for pid, (_, score) in zip(ids, top, strict=True)], scores
 
     def search(self, query: str, k: int = 10, filters: SearchFilters | None = None) -> SearchResult:
         """Ranked hits, best first; `relevant` is False when nothing in the corpus is about the query."""
@@ -219,7 +221,7 @@ class Retriever:
         pool = list(dict.fromkeys([pid for pid, _ in dense] + [pid for pid, _ in lexical]))
         if not pool:
             return {}
-        rows = np.array([side.row[pid] for pid in pool])
+        rows = side.row.rows(pool)
         cosines = side.rows.cosine(vector, rows)
         bm25 = lexical_scores[rows]
 

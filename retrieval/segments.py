@@ -38,14 +38,6 @@ class Segment:
     def parts(self) -> dict[str, np.ndarray]:
         return {part: getattr(self, part) for part in PARTS}
 
-    def find(self, term: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Local rows holding the term with hash `term`, and their counts; None when no row does."""
-        slot = int(np.searchsorted(self.terms, term))
-        if slot >= len(self.terms) or self.terms[slot] != term:
-            return None
-        start, end = int(self.starts[slot]), int(self.starts[slot + 1])
-        return self.rows[start:end], self.tf[start:end]
-
     @classmethod
     def build(cls, name: str, papers: Iterable[tuple[str, str, str, int]], vectors: np.ndarray) -> Segment:
         """Tokenize (id, title, abstract, date key) papers, in row order; `vectors` are their rows' vectors."""
@@ -118,4 +110,5 @@ class Segment:
 
     @classmethod
     def load(cls, folder: Path, name: str) -> Segment:
-        return cls(name, {part: np.load(_file(folder, name, part), mmap_mode="r") for part in PARTS})
+        # Plain ndarray views of the maps: np.memmap's own slicing runs Python code on every lookup.
+        return cls(name, {part: np.asarray(np.load(_file(folder, name, part), mmap_mode="r")) for part in PARTS})
