@@ -110,7 +110,9 @@ async def run(args: argparse.Namespace, data_dir: Path, server: FakeOpenAI) -> i
                 print(f"wave {waves}: {len(records)} interactions, ack ms min {wave[0]:.1f} "
                       f"median {wave[len(wave) // 2]:.1f} max {wave[-1]:.1f}", flush=True)
             assert all(r.responded for r in records.values()), "an interaction was not acknowledged"
-            deferred = {uid: r for uid, r in records.items() if r.deferred}
+            # Admitted: deferred ("thinking…", or already showing "Queued (n ahead)", which completes the
+            # defer); a refusal is a private message telling the user when to retry.
+            deferred = {uid: r for uid, r in records.items() if r.responded and not r.ephemeral}
             if waves == 1:
                 refused_first = len(records) - len(deferred)
             deadline = time.perf_counter() + args.llm_delay * len(deferred) + 60
