@@ -11,7 +11,7 @@ from conftest import make_settings
 from support.small_index import cli_ingest, write_corpus
 
 from core.models import SearchFilters
-from retrieval import Retriever
+from retrieval import Retriever, side_index
 from retrieval.catalog import Catalog
 from retrieval.commit import commit, index_lock
 from retrieval.embedding import MINILM_DIM, MINILM_NAME
@@ -134,3 +134,22 @@ def test_kill_9_during_a_merge_leaves_a_usable_index_that_a_plain_ingest_complet
     assert ingest([corpus], settings).total_in_index == len(BASE) + len(many)
     assert len(current(data).segments) == 1, "the repair merges"
     assert Retriever.open(settings).search("coral reef bleaching").hits[0].title.startswith("Extra")
+
+
+def test_many_deltas_are_merged_into_one_and_the_first_segment_is_kept(base_index: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(base_index, data)
+    settings = make_settings(data)
+    monkeypatch.setattr(side_index, "MAX_SEGMENTS", 2)
+    first = current(data).segments[0].name
+    papers = dict(BASE)
+    for n in range(3):
+        papers[f"Coral study {n}"] = f"Coral reef bleaching under heat stress, site {n}."
+        ingest([write_corpus(tmp_path / f"day{n}", papers)], settings)
+    generation = current(data)
+    assert generation.segments[0].name == first and len(generation.segments) == 2, "deltas merged, base kept"
+    retriever = Retriever.open(settings)
+    assert {h.title for h in retriever.search("coral reef bleaching", k=3).hits} == \
+        {f"Coral study {n}" for n in range(3)}
+    assert retriever.stats().papers == len(BASE) + 3
