@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from support.botsim import text_of
 from support.small_index import AFTER, cli_ingest, write_corpus
 
 from retrieval import Retriever
+from retrieval.ingest import _Writer, ingest
 
 
 @pytest.fixture
@@ -49,3 +51,28 @@ async def test_paper_and_similar_work_for_a_paper_ingested_after_the_bot_started
     for title in AFTER:
         pid = retriever.match_titles(title)[0].id
         assert retriever.similar(pid, k=2), title
+
+
+async def test_the_bot_answers_whole_while_an_ingest_writes_its_index(simcord_env, world, retriever, tmp_path,
+                                                                     monkeypatch):
+    _, channel, alice, _ = world
+    monkeypatch.setattr(_Writer, "BATCH", 1)  # one Chroma upsert per paper: many states to be caught in
+    more = {f"Routing study {n}": f"Mixture of experts routing variant {n} for long documents." for n in range(30)}
+    corpus = write_corpus(tmp_path / "day2", {**AFTER, **more})
+    writer = threading.Thread(target=ingest, args=([corpus], retriever.settings))
+    writer.start()
+    replies = 0
+    try:
+        while writer.is_alive() or replies == 0:
+            found = await alice.slash(channel, "search", query="mixture of experts routing for long documents")
+            shown = text_of(found.response.message)
+            assert "No answer" not in shown and "⚠️" not in shown, shown
+            paper = await alice.slash(channel, "paper", title="Paper A")
+            assert "passages" in text_of(paper.response.message)
+            replies += 1
+    finally:
+        writer.join()
+    assert replies > 1  # the bot answered while the ingest was writing
+    assert not simcord_env.errors  # no KeyError or Chroma lookup failure reached the error handler
+    after = await alice.slash(channel, "paper", title="Routing study 7")
+    assert "variant 7" in text_of(after.response.message)
