@@ -8,6 +8,7 @@ unless `openai_base_url` is given.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -43,6 +44,8 @@ async def simcord_bot(request: pytest.FixtureRequest, settings: Any, retriever: 
     yield bot
     await app.close_engine()
     app.close_db()
+    gc.unfreeze()  # as bot.close() does (simcord detaches a bot without closing it): later tests' garbage is
+    # collected, not kept frozen with this bot's start-up heap
 
 
 @pytest.fixture(autouse=True)
