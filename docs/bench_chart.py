@@ -1,7 +1,9 @@
-"""Draw docs/img/bench.png from the latency figures in BENCHMARKS.md (`make pictures`).
+"""Draw docs/img/bench.png and docs/img/bench_scale.png from the figures in BENCHMARKS.md (`make pictures`).
 
-The figures are read from the report's tables, so the chart shows whatever the last `paperbot bench` and
-`make bench-discord` wrote: search and engine p50/p95 against their targets, and Discord acknowledgement.
+The figures are read from the report's tables, so the charts show whatever the last `paperbot bench` and
+`make bench-discord` wrote: search and engine p50/p95 against their targets and Discord acknowledgement
+(bench.png); and, per scale table, /search p95/p99 of mixed traffic, the 100-paper ingest without its
+embedding, the bot's RSS and disk per paper against the issue's targets (bench_scale.png).
 """
 
 from __future__ import annotations
@@ -23,6 +25,67 @@ LATENCY = re.compile(r"^\| (?P<name>[^|]+?) \| p50 (?P<p50>[\d.]+) ms, p95 (?P<p
 ACK = re.compile(r"^\| (?P<delay>\d+ s) \| (?P<p50>[\d.]+) ms \| (?P<p99>[\d.]+) ms \|", re.M)
 
 
+# "### 100,000 synthetic papers, embedded Chroma (before the index change)"
+SCALE_TITLE = re.compile(r"^(?P<n>[\d,]+) synthetic papers, (?P<series>.+)$")
+SCALE_ROWS = {
+    "p95": re.compile(r"^\| /search, mixed \| p50 [\d.]+ / p95 (?P<v>[\d.]+) / p99 [\d.]+ ms", re.M),
+    "p99": re.compile(r"^\| /search, mixed \| p50 [\d.]+ / p95 [\d.]+ / p99 (?P<v>[\d.]+) ms", re.M),
+    "ingest": re.compile(r"^\| ingest 100 new papers \| [\d.]+ s, excluding embedding (?P<v>-?[\d.]+) s", re.M),
+    "rss": re.compile(r"^\| RSS of the bot serving searches[^|]*\| (?P<v>[\d.]+) MB", re.M),
+    "disk": re.compile(r"^\| index on disk \| (?P<v>[\d.]+) KB per paper", re.M),
+}
+# (panel, its measures, unit, targets as (papers, value) points)
+PANELS = [
+    ("/search, mixed plain and last-30-days traffic", ("p95", "p99"), "ms", [(1_000_000, 50), (1_000_000, 100)]),
+    ("100 new papers ingested, embedding excluded", ("ingest",), "seconds", [(100_000, 5), (1_000_000, 15)]),
+    ("RSS of the bot serving searches", ("rss",), "MB", [(1_000_000, 2_560)]),
+    ("index on disk per paper", ("disk",), "KB", [(1_000_000, 6)]),
+]
+
+
+def scale_series(text: str) -> dict[str, dict[str, list[tuple[int, float]]]]:
+    """{series (store and label): {measure: [(papers, value)] by papers}} from the scale tables."""
+    out: dict[str, dict[str, list[tuple[int, float]]]] = {}
+    for title, body in sections(text).items():
+        m = SCALE_TITLE.match(title)
+        if not m:
+            continue
+        papers = int(m["n"].replace(",", ""))
+        series = out.setdefault(m["series"], {})
+        for measure, pattern in SCALE_ROWS.items():
+            if found := pattern.search(body):
+                series.setdefault(measure, []).append((papers, float(found["v"])))
+    for series in out.values():
+        for points in series.values():
+            points.sort()
+    return out
+
+
+def draw_scale(text: str, out: Path) -> int:
+    series = scale_series(text)
+    if not series:
+        return 0
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    for ax, (title, measures, unit, targets) in zip(axes.flat, PANELS, strict=True):
+        for name, figures in series.items():
+            for measure in measures:
+                points = figures.get(measure, [])
+                if points:
+                    label = f"{name}, {measure}" if len(measures) > 1 else name
+                    ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label)
+        ax.scatter([t[0] for t in targets], [t[1] for t in targets], marker="_", s=600, color="#d83c3e",
+                   linewidths=2, label="target", zorder=3)
+        ax.set_xscale("log")
+        ax.set_xlabel("papers in the index")
+        ax.set_ylabel(unit)
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7)
+    fig.suptitle("paperbot bench at scale (synthetic papers of realistic vocabulary)")
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    return sum(len(points) for figures in series.values() for points in figures.values())
+
+
 def sections(text: str) -> dict[str, str]:
     parts = re.split(r"^(#{2,3} .+)$", text, flags=re.M)
     return {parts[i].lstrip("# ").strip(): parts[i + 1] for i in range(1, len(parts) - 1, 2)}
@@ -31,7 +94,7 @@ def sections(text: str) -> dict[str, str]:
 def latency_rows(text: str) -> list[tuple[str, float, float, float | None]]:
     rows = []
     for title, body in sections(text).items():
-        scale = "327 papers" if title.startswith("Bundled") else "100k papers" if title.startswith("Scale") else None
+        scale = "327 papers" if title.startswith("Bundled") else None
         for m in LATENCY.finditer(body) if scale else ():
             rows.append((f"{m['name']} ({scale})", float(m["p50"]), float(m["p95"]),
                          float(m["target"]) if m["target"] else None))
@@ -73,6 +136,9 @@ def main(report: Path = ROOT / "BENCHMARKS.md", out: Path = ROOT / "docs" / "img
     out.parent.mkdir(exist_ok=True)
     fig.savefig(out, dpi=100)
     print(f"{out}: {len(rows)} latency and {len(acks)} acknowledgement figures, {out.stat().st_size // 1024} KB")
+    scale_out = out.with_name("bench_scale.png")
+    if points := draw_scale(text, scale_out):
+        print(f"{scale_out}: {points} figures of the scale tables")
     return 0
 
 

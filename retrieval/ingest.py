@@ -252,12 +252,18 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper], rebuild: bool
     return merged, rewritten, set(existing)
 
 
-def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str) -> None:
-    """Bulk-load papers with vectors computed elsewhere (benchmarks at scale)."""
+def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str,
+                      progress: Progress | None = None) -> None:
+    """Bulk-load papers with vectors computed elsewhere (benchmarks at scale); `progress` hears of each
+    20,000 vectors stored in Chroma, before the catalog and side indexes are written in one commit."""
     with index_lock(settings):
         catalog = Catalog(catalog_path(settings), create=True)
         store = VectorStore.open(settings, name, int(vectors.shape[1]), create=True)
-        store.upsert([p.id for p in items], vectors, [content_hash(p, name) for p in items],
-                     [date_key(p.date) for p in items])
+        for start in range(0, len(items), 20_000):
+            batch = items[start:start + 20_000]
+            store.upsert([p.id for p in batch], vectors[start:start + 20_000], [content_hash(p, name) for p in batch],
+                         [date_key(p.date) for p in batch])
+            if progress:
+                progress(start + len(batch), len(items))
         commit(settings, catalog, store, upsert=items, info=_facts(name, int(vectors.shape[1])))
         catalog.close()
