@@ -155,6 +155,8 @@ def run(papers: list[int], *, sample: int, n_queries: int, bundled: bool, server
         folder = work or Path(tmp)
         corpus = bench_bundled(folder, say) if bundled else None
         scales = [bench_scale(folder, n, sample, n_queries, server, say, increments) for n in papers]
+    # Latencies on a shared machine say as much about the other jobs as about PaperBot: the load goes with them.
+    load = f"load average {os.getloadavg()[1]:.1f} over the last 5 minutes"
     return Report(when=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-                  machine=f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
+                  machine=f"{os.cpu_count()} cores ({load}), {platform.machine()}, Python {platform.python_version()}",
                   command=command, bundled=corpus, scales=scales, label=label, peak_rss_mb=round(_peak_rss_mb(), 1))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -30,6 +31,7 @@ from core.stats import percentile
 from paperbot.bench_serve import ServeJob, ServeResult
 from paperbot.chroma_server import ChromaServer
 from paperbot.synth import CorpusStats, Vocabulary, corpus_stats, queries, synthetic_papers
+from retrieval.embedding import Embedder
 
 Say = Callable[[str], None]
 SEED = 7
@@ -88,16 +90,16 @@ def disk(path: Path) -> int:
 class TimedEmbedder:
     """The real embedder, counting the seconds spent inside it (so ingest time can be told apart from it)."""
 
-    def __init__(self, inner: object) -> None:
+    def __init__(self, inner: Embedder) -> None:
         self._inner = inner
-        self.name: str = inner.name  # type: ignore[attr-defined]
-        self.dimension: int = inner.dimension  # type: ignore[attr-defined]
+        self.name = inner.name
+        self.dimension = inner.dimension
         self.seconds = 0.0
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         started = time.perf_counter()
         try:
-            return self._inner.embed(texts)  # type: ignore[attr-defined]
+            return self._inner.embed(texts)
         finally:
             self.seconds += time.perf_counter() - started
 
@@ -193,6 +195,7 @@ def bench_scale(work: Path, n: int, sample: int, n_queries: int, server: bool, s
     today = dt.date.today()
     vocabulary = Vocabulary()
     folder = work / f"scale-{n}{'-server' if server else ''}"
+    shutil.rmtree(folder, ignore_errors=True)  # an index left by an earlier run would already hold the papers
     with ChromaServer.maybe(folder / "chroma-server", server) as chroma:
         settings = Settings(_env_file=None, data_dir=folder / "data",  # type: ignore[call-arg]
                             chroma_host=chroma.host if chroma else None, chroma_port=chroma.port if chroma else 8000)
