@@ -43,6 +43,7 @@ class CorpusFigures(BaseModel):
     search: Percentiles
     search_filtered: Percentiles
     served_mixed: Percentiles  # by the bot's own process, plain and filtered interleaved
+    served_cpu: Percentiles | None = None  # its CPU time per search: other jobs' load left out
     engine_overhead: Percentiles
     disk_bytes_per_paper: float
     serving_rss_mb: float
@@ -143,7 +144,8 @@ def bench_bundled(work: Path, say: Say) -> CorpusFigures:
         papers=first.papers, ingest_seconds=round(first.seconds, 2),
         ingest_papers_per_s=round(first.papers / first.seconds, 2), model_papers_per_s=round(model_rate, 2),
         reingest_seconds=round(again.seconds, 2), cold_ingest_seconds=cold, search=plain,
-        search_filtered=filtered, served_mixed=percentiles(served.seconds), engine_overhead=engine,
+        search_filtered=filtered, served_mixed=percentiles(served.seconds),
+        served_cpu=percentiles(served.cpu_seconds) if served.cpu_seconds else None, engine_overhead=engine,
         disk_bytes_per_paper=round(disk(settings.index_dir) / first.papers, 1),
         serving_rss_mb=served.peak_rss_mb)
 

@@ -68,6 +68,7 @@ class ScaleFigures(BaseModel):
     plain: Percentiles
     filtered: Percentiles
     mixed: Percentiles
+    mixed_cpu: Percentiles | None = None  # CPU time per search: close to what an idle machine would take
     filtered_share: float  # of the index a last-30-days filter keeps
     serving_peak_rss_mb: float
     serving_rss_mb: float
@@ -84,7 +85,9 @@ def percentiles(seconds: Sequence[float]) -> Percentiles:
 
 
 def disk(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.exists() else 0
+    """Bytes of the files under `path`, each file once: generations share unchanged segments as hard links."""
+    inodes = {(st.st_dev, st.st_ino): st.st_size for f in path.rglob("*") if f.is_file() and (st := f.stat())}
+    return sum(inodes.values())
 
 
 class TimedEmbedder:
@@ -222,6 +225,7 @@ def bench_scale(work: Path, n: int, sample: int, n_queries: int, server: bool, s
             papers=n, store="Chroma server on loopback" if chroma else "embedded Chroma", text=stats,
             embedded_sample=min(sample, n), build_seconds=round(build_seconds, 1), ingests=timings,
             plain=percentiles(plain), filtered=percentiles(filtered),
+            mixed_cpu=percentiles(served.cpu_seconds) if served.cpu_seconds else None,
             mixed=percentiles(served.seconds), filtered_share=kept, serving_peak_rss_mb=served.peak_rss_mb,
             serving_rss_mb=served.rss_mb, serve_open_seconds=served.open_seconds,
             chroma_server_rss_mb=chroma.rss_mb() if chroma else None,

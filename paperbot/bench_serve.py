@@ -32,6 +32,7 @@ class ServeJob(BaseModel):
 class ServeResult(BaseModel):
     kinds: list[bool]
     seconds: list[float]
+    cpu_seconds: list[float] = []  # the process's CPU time per search (all its threads): the load left out
     peak_rss_mb: float
     rss_mb: float
     open_seconds: float
@@ -61,12 +62,13 @@ def serve(job: ServeJob) -> ServeResult:
     settle_memory()
     for i, text in enumerate(job.queries[: min(job.warmup, len(job.queries) // 4)]):
         search_use_case.search(app, text, since="30d" if job.filtered[i] else None)
-    seconds = []
+    seconds, cpu = [], []
     for text, filtered in zip(job.queries, job.filtered, strict=True):
-        begun = time.perf_counter()
+        begun, begun_cpu = time.perf_counter(), time.process_time()
         search_use_case.search(app, text, since="30d" if filtered else None)
         seconds.append(time.perf_counter() - begun)
-    return ServeResult(kinds=job.filtered, seconds=seconds, peak_rss_mb=round(_status_mb("VmHWM"), 1),
+        cpu.append(time.process_time() - begun_cpu)
+    return ServeResult(kinds=job.filtered, seconds=seconds, cpu_seconds=cpu, peak_rss_mb=round(_status_mb("VmHWM"), 1),
                        rss_mb=round(_status_mb("VmRSS"), 1), open_seconds=round(opened, 2))
 
 

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,39 +13,15 @@ from support.counting_embedder import CountingEmbedder
 
 from core.errors import StoreUnavailableError
 from core.settings import BUNDLED_CORPUS
+from paperbot.chroma_server import ChromaServer, free_port
 from retrieval import Retriever
 from retrieval.ingest import ingest
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    chroma = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
-    assert chroma, "the chroma CLI ships with the chromadb package"
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    proc = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1) as r:
-                    json.load(r)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("chroma server did not start")
-                time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    with ChromaServer.run(tmp_path_factory.mktemp("chroma-server")) as server:
+        yield server.port
 
 
 def test_ingest_and_search_against_a_chroma_server(tmp_path: Path, chroma_server: int) -> None:
