@@ -94,7 +94,9 @@ def sections(text: str) -> dict[str, str]:
 def latency_rows(text: str) -> list[tuple[str, float, float, float | None]]:
     rows = []
     for title, body in sections(text).items():
-        scale = "327 papers" if title.startswith("Bundled") else None
+        scale = None
+        if title.startswith("Bundled"):
+            scale = "327, previous bench" if "previous" in title else "327 papers"
         for m in LATENCY.finditer(body) if scale else ():
             rows.append((f"{m['name']} ({scale})", float(m["p50"]), float(m["p95"]),
                          float(m["target"]) if m["target"] else None))

@@ -71,7 +71,8 @@ def scale_table(s: ScaleFigures, report: Report) -> str:
         _row("peak RSS of the Chroma server", f"{s.chroma_server_rss_mb} MB", "")]
     return "\n".join([
         *_head(scale_title(s, report.label), report),
-        _row("text", f"{t.words_per_paper} words, {t.distinct_terms_per_paper} distinct BM25 terms per paper; "
+        _row("text", f"{t.words_per_paper} words, {t.distinct_terms_per_paper} distinct word stems per paper "
+             "(BM25 also indexes word pairs); "
              f"{t.vocabulary:,} terms in the first {t.papers:,} papers, Heaps' beta {t.heaps_beta}", ""),
         _row("vectors", vectors, ""),
         _row("bulk build of the index", f"{s.build_seconds} s", ""),
