@@ -151,7 +151,7 @@ def queries(vocabulary: Vocabulary, n: int, seed: int, real: Sequence[str]) -> l
 
 def corpus_stats(papers: Sequence[Paper]) -> CorpusStats:
     """Words and distinct BM25 stems per paper, the vocabulary, and Heaps' beta over the second half."""
-    from retrieval.lexical import tokenize
+    from retrieval.lexical_terms import tokenize
 
     seen: set[str] = set()
     pairs: set[int] = set()

@@ -13,14 +13,13 @@ Each weight is rounded to float16 as the precomputed weights of earlier releases
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.text import content_terms, idf
+from retrieval.lexical_terms import term_hash, tokenize
 
 if TYPE_CHECKING:
     from retrieval.segments import Segment
@@ -29,16 +28,6 @@ K1, B = 1.2, 0.75
 # Postings touched are summed by sorting them, unless they number more than 1/8 of the rows: then one pass
 # over a per-row array costs less than the sort (and is still in proportion to what the query touched).
 DENSE_ACCUMULATE = 8
-
-
-def tokenize(text: str) -> list[str]:
-    """Stemmed content words (`core.text`'s base stopwords dropped), then adjacent pairs ("data_select")."""
-    stems = content_terms(text)
-    return stems + [f"{a}_{b}" for a, b in itertools.pairwise(stems)]
-
-
-def term_hash(token: str) -> int:
-    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little", signed=True)
 
 
 class RowScores:

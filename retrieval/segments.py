@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval.lexical import term_hash, tokenize
+from retrieval.lexical_terms import term_hash, tokenize
 
 # terms: sorted term hashes; postings of terms[i] are rows/tf[starts[i]:starts[i + 1]] (rows local to the
 # segment); length: tokens per row; dates: listing date key per row; ids: paper id per row; vectors: float16.
