@@ -14,20 +14,28 @@ Each weight is rounded to float16 as the precomputed weights of earlier releases
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from core.text import content_terms, idf
 from retrieval.lexical_terms import term_hash, tokenize
 
-if TYPE_CHECKING:
-    from retrieval.segments import Segment
-
 K1, B = 1.2, 0.75
 # Postings touched are summed by sorting them, unless they number more than 1/8 of the rows: then one pass
 # over a per-row array costs less than the sort (and is still in proportion to what the query touched).
 DENSE_ACCUMULATE = 8
+
+
+class Postings(Protocol):
+    """What BM25 reads of a segment (`retrieval.segments.Segment`): postings by term hash, rows' lengths."""
+
+    terms: np.ndarray
+    starts: np.ndarray
+    rows: np.ndarray
+    tf: np.ndarray
+    length: np.ndarray
+    size: int
 
 
 class RowScores:
@@ -69,7 +77,7 @@ class RowScores:
 class LexicalIndex:
     """BM25 over the live rows of a generation's segments (rows numbered across segments, in order)."""
 
-    def __init__(self, segments: Sequence[Segment], live: np.ndarray) -> None:
+    def __init__(self, segments: Sequence[Postings], live: np.ndarray) -> None:
         self._segments = list(segments)
         self._offsets = np.cumsum([0, *[s.size for s in self._segments]]).astype(np.int64)
         self.live = live
