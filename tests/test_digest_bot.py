@@ -275,7 +275,7 @@ async def test_members_without_manage_server_cannot_configure(simcord_env):
     (registered,) = [c for c in await simcord_env.bot.tree.fetch_commands() if c.name == "digest"]
     world.guild.set_command_permissions(registered, {world.member: True})
     for command, options in (("digest set", {"channel": world.channel}), ("digest off", {}),
-                             ("digest now", {}), ("digest show", {})):
+                             ("digest now", {}), ("digest show", {}), ("digest timezone", {"zone": "Asia/Tokyo"})):
         result = await world.member.slash(world.channel, command, **options)
         assert result.ephemeral and "Manage Server" in result.response.content, command
     assert DigestStore(simcord_env.bot.app.db).targets() == []
