@@ -26,7 +26,7 @@ from core.errors import IndexMissingError
 from core.files import publish_folder
 from core.models import Paper
 from core.settings import Settings
-from retrieval import side_index
+from retrieval import sentence_match, side_index
 from retrieval.catalog import Catalog
 from retrieval.generations import committed, folders, generation_dir, side_root, verify, write_manifest
 from retrieval.side_index import Generation, previous_generation
@@ -35,7 +35,7 @@ from retrieval.store import VectorStore
 log = logging.getLogger(__name__)
 # Bumped whenever the side indexes (BM25 tokens, row-aligned vectors, acronyms) change shape, so an existing index
 # gets them rebuilt on the next ingest without re-embedding anything.
-INDEX_FORMAT = "7"
+INDEX_FORMAT = "8"
 
 
 @contextmanager
@@ -64,12 +64,13 @@ def index_lock(settings: Settings) -> Iterator[None]:
 
 def commit(settings: Settings, catalog: Catalog, store: VectorStore, *, upsert: Sequence[Paper] = (),
            delete: Sequence[str] = (), refresh: Sequence[str] = (), full: bool = False,
-           info: dict[str, str] | None = None) -> int:
+           info: dict[str, str] | None = None, embed: sentence_match.Embed | None = None) -> int:
     """Write `upsert`/`delete` to the catalog and publish the matching side indexes as one new generation.
 
     Only the papers upserted, deleted or re-embedded (`refresh`) are indexed again, as a delta on the last
     generation (`retrieval.side_index`); `full` (a rebuild) indexes the whole catalog. Call it holding
-    `index_lock`, after every upserted paper's vector is in Chroma. Returns the generation.
+    `index_lock`, after every upserted paper's vector is in Chroma. `embed` embeds the abstract sentences of
+    papers whose abstract is new (`retrieval.sentence_match`). Returns the generation.
     """
     previous = committed(catalog)
     generation = max([previous, *folders(settings)]) + 1
@@ -82,7 +83,7 @@ def commit(settings: Settings, catalog: Catalog, store: VectorStore, *, upsert: 
         if upsert:
             catalog.upsert(upsert)
         crashpoints.reached("catalog rows written, not committed")
-        _publish_side_indexes(settings, catalog, store, generation, base, changed, gone)
+        _publish_side_indexes(settings, catalog, store, generation, base, changed, gone, embed)
         catalog.set_info(generation=str(generation), format=INDEX_FORMAT, **(info or {}))
     crashpoints.reached("catalog committed")
     _sweep_vectors(catalog, store)
@@ -101,17 +102,33 @@ def _whole(settings: Settings, generation: int) -> Generation | None:
 
 
 def _publish_side_indexes(settings: Settings, catalog: Catalog, store: VectorStore, generation: int,
-                          base: Generation | None, changed: set[str], gone: list[tuple[str, str]]) -> None:
-    """BM25, row ids, acronyms and the row-aligned vectors of the catalog as it stands in this transaction."""
+                          base: Generation | None, changed: set[str], gone: list[tuple[str, str]],
+                          embed: sentence_match.Embed | None) -> None:
+    """BM25, row ids, acronyms, the row-aligned vectors and sentence vectors of the catalog as it stands in
+    this transaction."""
     staging = side_root(settings) / f".staging-{generation:06d}"
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     papers = side_index.write(staging, generation, catalog, store, base, changed, gone)
     crashpoints.reached("dense rows staged")
+
+    def abstracts(wanted: set[str]) -> dict[str, str]:
+        return {p.id: p.abstract for p in catalog.get_many(sorted(wanted))}
+
+    previous = base.folder if base is not None else _last_folder(settings, catalog)
+    sentence_match.stage(staging, Generation(staging), None if base is None else changed, previous, abstracts,
+                         embed)
+    crashpoints.reached("sentence vectors staged")
     write_manifest(staging, generation, papers)
     publish_folder(staging, generation_dir(settings, generation))
     crashpoints.reached("generation folder published")
+
+
+def _last_folder(settings: Settings, catalog: Catalog) -> Path | None:
+    """The committed generation's folder, whose sentence vectors a full build can still reuse."""
+    folder = generation_dir(settings, committed(catalog))
+    return folder if folder.is_dir() else None
 
 
 def _sweep_vectors(catalog: Catalog, store: VectorStore) -> None:

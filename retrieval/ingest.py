@@ -126,7 +126,7 @@ def _ingest(parsed: list[Paper], settings: Settings, report: IngestReport, *, re
         # a copy of every vector.
         if changed or dropped or report.embedded or rebuild or not _side_indexes_whole(settings, catalog):
             commit(settings, catalog, store, upsert=changed, delete=dropped, refresh=writer.embedded_ids,
-                   full=rebuild, info=_facts(name, dimension))
+                   full=rebuild, info=_facts(name, dimension), embed=writer.embed_texts)
         else:
             catalog.set_info(last_ingest=_now())
         report.total_in_index = catalog.count()
@@ -201,6 +201,11 @@ class _Writer:
             self.embedded_ids += [p.id for p in batch]
             if self._progress:
                 self._progress(self.embedded, total)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Other texts (abstract sentences) by the same model, loaded only if needed."""
+        self._embedder = self._embedder or get_embedder(self._settings)
+        return self._embedder.embed(texts)
 
     def finish(self) -> VectorStore:
         for write in self._writes:

@@ -115,13 +115,9 @@ class LexicalIndex:
         alive = self.live[all_rows]
         return all_rows[alive], all_tf[alive], all_which[alive]
 
-    def coverage(self, query: str) -> float:
-        """Share of the query's content words that occur somewhere in the corpus."""
-        stems = list(dict.fromkeys(content_terms(query)))
-        if not stems:
-            return 0.0
-        found = np.bincount(self._gather(stems, count_only=True)[2], minlength=len(stems))
-        return int(np.count_nonzero(found)) / len(stems)
+    def holders(self, stem: str) -> np.ndarray:
+        """The live rows whose title or abstract holds the (already stemmed) word `stem`."""
+        return self._gather([stem])[0]
 
     def scores(self, query: str) -> RowScores:
         """BM25 of the rows holding a query term; the cost is the postings of the query's terms only."""

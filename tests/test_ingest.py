@@ -40,18 +40,20 @@ def test_reingest_of_unchanged_corpus_embeds_nothing(tmp_path: Path) -> None:
     corpus = write_corpus(tmp_path / "corpus", {f"Paper {n}": f"{ABSTRACT} Variant {n}." for n in "ABC"})
     embedder = CountingEmbedder()
     first = ingest([corpus], settings, embedder=embedder)
-    assert (first.new, first.unchanged, first.embedded, embedder.calls) == (3, 0, 3, 3)
+    # Each paper's text, then each of its three abstract sentences ("Variant A." is too short to embed).
+    assert (first.new, first.unchanged, first.embedded, embedder.calls) == (3, 0, 3, 3 + 9)
 
     second = ingest([corpus], settings, embedder=embedder)
     assert (second.new, second.updated, second.unchanged, second.embedded) == (0, 0, 3, 0)
-    assert embedder.calls == 3, "an unchanged corpus must not be embedded again"
+    assert embedder.calls == 12, "an unchanged corpus must not be embedded again"
 
-    # B states a new contribution (re-embedded); C only reports new results (BM25 reads them, no model run).
+    # B states a new contribution (re-embedded); C only reports new results (BM25 reads them, the paper vector
+    # stays): both get their sentences embedded again, four each, and A nothing.
     write_corpus(corpus, {"Paper A": ABSTRACT + " Variant A.",
                           "Paper B": "We propose a different scorer. " + ABSTRACT + " Variant B.",
                           "Paper C": ABSTRACT + " Variant C, now with ablations."})
     third = ingest([corpus], settings, embedder=embedder)
-    assert (third.updated, third.unchanged, third.embedded, embedder.calls) == (2, 1, 1, 4)
+    assert (third.updated, third.unchanged, third.embedded, embedder.calls) == (2, 1, 1, 12 + 1 + 8)
     retriever = Retriever.open(settings)
     assert retriever.stats().papers == 3
     assert retriever.search("ablations").hits[0].title == "Paper C"

@@ -151,3 +151,12 @@ def test_near_miss_topics_the_corpus_lacks_are_rejected_on_the_tuning_half(retri
     verdicts = {q.q: retriever.search(q.q, k=10).relevant for q in tune}
     assert [q.q for q in tune if q.kind == "out-of-scope" and verdicts[q.q]] == []
     assert [q.q for q in tune if q.kind != "out-of-scope" and not verdicts[q.q]] == []
+
+
+def test_most_near_misses_written_for_tuning_are_rejected(retriever: Retriever) -> None:
+    from core.settings import GENERALISATION_QUESTIONS
+    from retrieval.evaluation import load_questions
+
+    near = load_questions(GENERALISATION_QUESTIONS.with_name("near-misses.jsonl"))
+    accepted = [q.q for q in near if retriever.search(q.q, k=10).relevant]
+    assert len(near) >= 20 and len(accepted) <= 3, accepted

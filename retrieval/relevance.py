@@ -1,0 +1,44 @@
+"""The relevance verdict: is anything in the corpus about the query at all, or only a nearest neighbour?
+
+Two signals, both about the best few fused hits rather than the whole corpus:
+- meaning: the cosine of the query with the closest abstract sentence of those hits
+  (`retrieval.sentence_match`): an in-scope question restates something one sentence says;
+- words: the share of the query's idf mass (its rare words count most) that those hits' titles and
+  abstracts contain. A near miss (an ML topic the corpus lacks: optical flow, federated learning) shares
+  the generic words ("learning", "prediction") with some paper, not the words that name its topic.
+On the tuning half of the generalisation questions plus 24 near misses written for tuning
+(data/eval/near-misses.jsonl), in-scope questions score at least 0.72 on `sentence + 0.5 * words`, the
+tuning half's out-of-scope ones at most 0.53; the threshold sits between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.models import Paper
+from core.text import content_terms, idf
+from retrieval.lexical import LexicalIndex
+
+TOP = 3  # hits whose sentences and words are read
+WORDS_WEIGHT = 0.5
+THRESHOLD = 0.66
+
+
+def known_share(lexical: LexicalIndex, query: str, papers: Sequence[Paper]) -> float:
+    """Share of the idf mass of `query`'s content words that occur in the title or abstract of `papers`."""
+    stems = list(dict.fromkeys(content_terms(query)))
+    if not stems or not papers:
+        return 0.0
+    found = set().union(*(content_terms(f"{p.title} {p.abstract}") for p in papers))
+    weights = np.array([float(idf(float(lexical.frequency(s)), lexical.papers)) for s in stems])
+    hit = np.array([s in found for s in stems])
+    return float((weights * hit).sum() / weights.sum())
+
+
+def judge(sentence_cosines: np.ndarray, lexical: LexicalIndex, query: str, top: Sequence[Paper]) -> bool:
+    """`sentence_cosines`: each of the `top` hits' best sentence cosine with the query."""
+    if not top:
+        return False
+    return float(sentence_cosines.max()) + WORDS_WEIGHT * known_share(lexical, query, top) >= THRESHOLD

@@ -1,0 +1,202 @@
+"""Sentence-level dense matching: a paper scored by its abstract sentence closest to the query.
+
+The paper vector embeds the title and contribution statement; a question about a detail stated in one
+sentence ("keeping about 10% of the pairs") is far from that average but close to the sentence itself.
+Every abstract sentence is embedded once, at the commit that first sees its abstract, and stored int8
+(one scale per sentence: 388 bytes a sentence, cosines within 0.01 of float32) row-aligned with the
+lexical index. Search scores only the fusion's candidates, so the cost does not grow with the corpus.
+
+A paper whose sentences were never embedded (a bulk load of precomputed vectors) gets its paper vector as
+its one sentence, marked with key 0 so the next commit that can embed embeds it. The file covers every row
+of the generation's segments, dead rows (tombstones) included, and is rewritten whole at each commit
+(int8 copies of unchanged papers, no model run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from core.sentences import sentences
+from retrieval.dense_rows import DenseRows
+from retrieval.side_index import Generation
+
+log = logging.getLogger(__name__)
+VECTORS = "sentences.i8.npy"
+LAYOUT = "sentences.npz"
+Embed = Callable[[list[str]], np.ndarray]
+MIN_CHARS = 20  # shorter pieces ("Code is available.") match many questions and say nothing
+BATCH = 2_000  # sentences per embedding call: progress in the log and bounded memory
+
+
+def text_key(abstract: str) -> int:
+    """A nonzero 63-bit key of an abstract's text: unchanged text, reusable sentence vectors."""
+    digest = int.from_bytes(hashlib.blake2b(abstract.encode(), digest_size=8).digest(), "little") >> 1
+    return digest or 1
+
+
+def split(abstract: str) -> list[str]:
+    """The sentences of `abstract` that are embedded (the whole abstract when none is long enough)."""
+    found = [s for s in sentences(abstract) if len(s) >= MIN_CHARS]
+    return found or ([abstract] if abstract.strip() else [])
+
+
+def _quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    scales = np.abs(vectors).max(axis=1) / 127.0
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    return np.round(vectors / scales[:, None]).astype(np.int8), scales
+
+
+class SentenceVectors:
+    """Sentences of row i are vectors[offsets[i]:offsets[i + 1]]; keys[i] is its abstract's `text_key`."""
+
+    def __init__(self, ids: list[str], vectors: np.ndarray, scales: np.ndarray, offsets: np.ndarray,
+                 keys: np.ndarray) -> None:
+        self.ids = ids
+        self.vectors = vectors
+        self.scales = scales
+        self.offsets = offsets
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @classmethod
+    def load(cls, directory: Path) -> SentenceVectors:
+        with np.load(directory / LAYOUT) as layout:
+            return cls(layout["ids"].tolist(), np.load(directory / VECTORS, mmap_mode="r"), layout["scales"],
+                       layout["offsets"], layout["keys"])
+
+    @classmethod
+    def load_if_present(cls, directory: Path) -> SentenceVectors | None:
+        try:
+            return cls.load(directory)
+        except (OSError, ValueError, KeyError):  # an older format's folder, or none
+            return None
+
+    def save(self, directory: Path) -> None:
+        np.save(directory / VECTORS, np.ascontiguousarray(self.vectors, dtype=np.int8))
+        np.savez(directory / LAYOUT, ids=np.asarray(self.ids, dtype=str), scales=self.scales,
+                 offsets=self.offsets, keys=self.keys)
+
+    def rows(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = int(self.offsets[row]), int(self.offsets[row + 1])
+        return np.asarray(self.vectors[start:end]), self.scales[start:end]
+
+    def best(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """For each of `rows`, the cosine of `vector` with that paper's closest sentence."""
+        if len(rows) == 0:
+            return np.zeros(0, dtype=np.float32)
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        picked = np.concatenate([np.arange(s, e) for s, e in zip(starts, ends, strict=True)])
+        cosines = (np.asarray(self.vectors[picked], dtype=np.float32) @ vector.astype(np.float32)) * self.scales[picked]
+        # reduceat takes the max over each paper's consecutive run; every paper has at least one sentence.
+        return np.maximum.reduceat(cosines, np.concatenate([[0], np.cumsum(ends - starts)[:-1]]))
+
+
+class PaperVectorsOnly:
+    """Stands in for the sentence vectors of an index written before them: each paper's one "sentence" is its
+    paper vector, so search keeps working until the next `paperbot ingest` embeds the sentences."""
+
+    def __init__(self, rows: DenseRows) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def best(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return self._rows.cosine(vector, rows)
+
+
+def open_for(directory: Path, rows: DenseRows) -> SentenceVectors | PaperVectorsOnly:
+    """The generation's sentence vectors, or the paper vectors when it has none (an older format)."""
+    if not (directory / LAYOUT).exists():
+        log.warning("this index has no sentence vectors yet: run `paperbot ingest` to add them")
+        return PaperVectorsOnly(rows)
+    return SentenceVectors.load(directory)
+
+
+def stage(staging: Path, layout: Generation, changed: set[str] | None, previous: Path | None,
+          abstracts: Callable[[set[str]], dict[str, str]], embed: Embed | None) -> None:
+    """Write the sentence vectors of the generation staged in `staging` (`layout`: its segments).
+
+    `changed`: the papers this commit (re)indexed, None when it built everything; `previous`: the folder of
+    the generation it builds on, whose vectors are reused wherever the abstract is the same.
+    """
+    old = SentenceVectors.load_if_present(previous) if previous is not None else None
+    rows = DenseRows([segment.vectors for segment in layout.segments])
+    build(layout.ids(), layout.live, changed, old, rows, abstracts, embed).save(staging)
+
+
+def build(ids: np.ndarray, live: np.ndarray, changed: set[str] | None, previous: SentenceVectors | None,
+          paper_vectors: DenseRows, abstracts: Callable[[set[str]], dict[str, str]], embed: Embed | None
+          ) -> SentenceVectors:
+    """Sentence vectors for every row of a generation (`ids`, `live` numbered as its segments number them).
+
+    A live paper outside `changed` whose sentences `previous` holds keeps them unread; any other live paper
+    keeps them if its abstract's key is the same, and is embedded with `embed` if not. A dead row, or a paper
+    with no `embed` to embed it, gets its paper vector (key 0).
+    """
+    old_row: dict[str, int] = {}
+    if previous is not None:
+        old_row = {pid: i for i, pid in enumerate(previous.ids) if previous.keys[i]}
+    keys = np.zeros(len(ids), dtype=np.int64)
+    source: dict[int, int] = {}  # row -> the previous generation's row whose vectors it reuses
+    unsure = [i for i in np.flatnonzero(live).tolist()
+              if changed is None or str(ids[i]) in changed or str(ids[i]) not in old_row]
+    for i in set(np.flatnonzero(live).tolist()) - set(unsure):
+        source[i] = old_row[str(ids[i])]
+    texts = abstracts({str(ids[i]) for i in unsure}) if unsure else {}
+    todo: list[int] = []
+    for i in unsure:
+        pid = str(ids[i])
+        key = text_key(texts.get(pid, ""))
+        if previous is not None and pid in old_row and int(previous.keys[old_row[pid]]) == key:
+            source[i] = old_row[pid]
+        else:
+            todo.append(i)
+        keys[i] = key
+    fresh = _embed_missing([str(ids[i]) for i in todo], texts, embed) if todo and embed is not None else {}
+    parts: list[np.ndarray] = []
+    part_scales: list[np.ndarray] = []
+    for i in range(len(ids)):
+        if i in source and previous is not None:
+            vectors, scales = previous.rows(source[i])
+            keys[i] = previous.keys[source[i]]
+        elif str(ids[i]) in fresh and live[i]:
+            vectors, scales = fresh[str(ids[i])]
+        else:
+            vectors, scales = _quantize(paper_vectors.vector(i)[None, :])
+            keys[i] = 0
+        parts.append(vectors)
+        part_scales.append(scales)
+    counts = np.array([len(v) for v in parts], dtype=np.int64)
+    dimension = paper_vectors.vector(0).shape[0] if len(ids) else 0
+    matrix = np.concatenate(parts) if parts else np.zeros((0, dimension), dtype=np.int8)
+    scales = np.concatenate(part_scales) if part_scales else np.zeros(0, dtype=np.float32)
+    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return SentenceVectors([str(pid) for pid in ids], matrix, scales.astype(np.float32), offsets, keys)
+
+
+def _embed_missing(missing: list[str], texts: dict[str, str], embed: Embed) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    spans: dict[str, tuple[int, int]] = {}  # each paper's sentences are consecutive in `pieces`
+    pieces: list[str] = []
+    for pid in missing:
+        found = split(texts.get(pid, ""))
+        if found:
+            spans[pid] = (len(pieces), len(pieces) + len(found))
+            pieces += found
+    if not pieces:
+        return {}
+    log.info("embedding abstract sentences", extra={"papers": len(spans), "sentences": len(pieces)})
+    quantized, scales = [], []
+    for start in range(0, len(pieces), BATCH):
+        q, s = _quantize(embed(pieces[start : start + BATCH]))
+        quantized.append(q)
+        scales.append(s)
+    matrix, all_scales = np.concatenate(quantized), np.concatenate(scales)
+    return {pid: (matrix[a:b], all_scales[a:b]) for pid, (a, b) in spans.items()}
