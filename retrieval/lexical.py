@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from core.text import content_terms, idf
+from core.text import idf
 from retrieval.lexical_terms import term_hash, tokenize
 
 K1, B = 1.2, 0.75

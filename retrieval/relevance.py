@@ -13,11 +13,8 @@ tuning half's out-of-scope ones at most 0.53; the threshold sits between.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
-from core.models import Paper
 from core.text import content_terms, idf
 from retrieval.lexical import LexicalIndex
 
@@ -26,19 +23,19 @@ WORDS_WEIGHT = 0.5
 THRESHOLD = 0.66
 
 
-def known_share(lexical: LexicalIndex, query: str, papers: Sequence[Paper]) -> float:
-    """Share of the idf mass of `query`'s content words that occur in the title or abstract of `papers`."""
+def known_share(lexical: LexicalIndex, query: str, rows: np.ndarray) -> float:
+    """Share of the idf mass of `query`'s content words that occur in the title or abstract of `rows`."""
     stems = list(dict.fromkeys(content_terms(query)))
-    if not stems or not papers:
+    if not stems or len(rows) == 0:
         return 0.0
-    found = set().union(*(content_terms(f"{p.title} {p.abstract}") for p in papers))
-    weights = np.array([float(idf(float(lexical.frequency(s)), lexical.papers)) for s in stems])
-    hit = np.array([s in found for s in stems])
+    holders = [lexical.holders(stem) for stem in stems]
+    weights = np.array([float(idf(float(len(held)), lexical.papers)) for held in holders])
+    hit = np.array([bool(np.isin(rows, held).any()) for held in holders])
     return float((weights * hit).sum() / weights.sum())
 
 
-def judge(sentence_cosines: np.ndarray, lexical: LexicalIndex, query: str, top: Sequence[Paper]) -> bool:
-    """`sentence_cosines`: each of the `top` hits' best sentence cosine with the query."""
-    if not top:
+def judge(sentence_cosines: np.ndarray, lexical: LexicalIndex, query: str, rows: np.ndarray) -> bool:
+    """`rows`: the top hits; `sentence_cosines`: the cosine of each one's closest sentence with the query."""
+    if len(rows) == 0:
         return False
-    return float(sentence_cosines.max()) + WORDS_WEIGHT * known_share(lexical, query, top) >= THRESHOLD
+    return float(sentence_cosines.max()) + WORDS_WEIGHT * known_share(lexical, query, rows) >= THRESHOLD

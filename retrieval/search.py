@@ -247,7 +247,7 @@ class Retriever:
         papers = {p.id: p for p in self.get_many(order)}
         top = [papers[pid] for pid in order[:relevance.TOP] if pid in papers]
         rows = np.array([side.row[p.id] for p in top], dtype=np.int64)
-        relevant = relevance.judge(side.sentences.best(vector, rows), side.lexical, wording, top)
+        relevant = relevance.judge(side.sentences.best(vector, rows), side.lexical, wording, rows)
         hits = [_hit(papers[pid], fused[pid]) for pid in order[:k] if pid in papers]
         return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits)
 
