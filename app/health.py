@@ -118,6 +118,7 @@ def check_disk(settings: Settings) -> Check:
 
 def check_index(settings: Settings) -> Check:
     from retrieval.catalog import Catalog
+    from retrieval.commit import INDEX_FORMAT
     from retrieval.index import catalog_path, model_identity
 
     path = catalog_path(settings)
@@ -127,12 +128,18 @@ def check_index(settings: Settings) -> Check:
     try:
         papers, built_with = catalog.count(), catalog.info("embedding_model")
         last = catalog.info("last_ingest") or "never"
+        built_format = catalog.info("format")
     finally:
         catalog.close()
     configured, _ = model_identity(settings)
     if built_with is not None and built_with != configured:
         return fail("index", f"built with embedding model {built_with!r}, {configured!r} is configured",
                     f"run `paperbot ingest --rebuild`, or set EMBEDDING_MODEL back to {built_with!r}")
+    if papers and built_format != INDEX_FORMAT:
+        # An upgrade changed the side-index files: searches fail until one ingest rewrites them.
+        return fail("index", f"built by another PaperBot version (index format {built_format}, this one reads "
+                    f"{INDEX_FORMAT})", "run `paperbot ingest` to upgrade it (the vectors are kept, nothing is "
+                    "re-embedded)")
     return ok("index", f"{papers:,} papers, model {built_with or configured}, last ingest {last[:19]}")
 
 

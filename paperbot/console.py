@@ -46,7 +46,7 @@ def ensure_index(settings: Settings, err: Console, paths: Sequence[Path] = (BUND
         return
     except IndexMissingError:
         if settings.index_dir.exists() and any(settings.index_dir.iterdir()):
-            raise  # an index that exists but is unreadable needs the user's decision (ingest --rebuild)
+            raise  # an index that exists but is unreadable needs the user's decision (ingest to repair it)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from retrieval.ingest import ingest

@@ -82,7 +82,10 @@ class _Side:
             self.ids, self.dates = layout.ids(), layout.dates()
             self.sentences = sentence_match.open_for(folder, self.rows)
         except Exception as exc:  # numpy/pydantic/json raise many types for a damaged file
-            raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest --rebuild`") from None
+            # A damaged side file, or one from an older index format: a plain ingest rewrites the side indexes
+            # from the catalog and Chroma without re-embedding; --rebuild is the last resort.
+            raise IndexMissingError(f"the index is unreadable ({exc}): run `paperbot ingest` to repair or "
+                                    "upgrade it (`paperbot ingest --rebuild` if that fails)") from None
         if len(self.sentences) != len(self.rows):
             raise IndexMissingError("the index is inconsistent (an ingest was interrupted?): run `paperbot ingest`")
         self.row = RowIds(self.ids, layout.live)

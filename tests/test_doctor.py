@@ -83,6 +83,14 @@ def test_index_present_missing_and_other_model(settings, own_index, tmp_path: Pa
     assert bad.status == "fail" and "--rebuild" in bad.fix
 
 
+def test_an_index_from_an_older_version_says_to_run_ingest(own_index) -> None:
+    catalog = Catalog(own_index.index_dir / "catalog.sqlite3")
+    catalog.set_info(format="6")
+    catalog.close()
+    old = check_index(own_index)
+    assert old.status == "fail" and "index format 6" in old.detail and "`paperbot ingest`" in old.fix
+
+
 def test_chroma_embedded_count_matches_catalog(settings) -> None:
     check = check_chroma(settings)
     assert check.status == "ok" and "= catalog" in check.detail
