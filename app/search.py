@@ -83,9 +83,10 @@ def browse(app: App, query: Query, prefer: Sequence[str] = (), k: int = SEARCH_R
     """/search as a person reads it: the papers about the query first (those on the `prefer` topics, a channel's
     topic, ahead), then at most LOOSELY_SHOWN loosely related ones (a page of the closest when none is about
     it); `relevant_count` says where the first part ends."""
-    result = run(app, query, k)
+    result, dense, lexical = app.retriever.search_ranked(query.text, k, query.filters)
+    result.notice = result.notice or query.notice
     hits = prefer_topics(result.hits, prefer)
-    about = about_query(*app.retriever.rankings(query.text, query.filters)) if result.relevant else set()
+    about = about_query(dense, lexical) if result.relevant else set()
     relevant = [h for h in hits if h.id in about]
     loose = [h for h in hits if h.id not in about][:LOOSELY_SHOWN if relevant else CLOSEST_SHOWN]
     return result.model_copy(update={"hits": relevant + loose, "relevant_count": len(relevant),

@@ -238,8 +238,21 @@ class Retriever:
         fused = dense_share * meaning + (1 - dense_share) * z(bm25) if bm25.any() else meaning
         return dict(zip(pool, fused.tolist(), strict=True))
 
+    def search_ranked(self, query: str, k: int = 10, filters: SearchFilters | None = None
+                      ) -> tuple[SearchResult, list[tuple[str, float]], list[tuple[str, float]]]:
+        """`search`, with the dense and BM25 rankings it fused: /search's relevance cut reads them, and
+        recomputing them would embed the query and scan the index a second time."""
+        side = self._current()
+        wording = side.glossary.expand(query)
+        return self._ranked(side, query, wording, self._embedder.embed([wording])[0], k, filters)
+
     def _search_vector(self, side: _Side, text: str, wording: str, vector: np.ndarray, k: int,
                        filters: SearchFilters | None) -> SearchResult:
+        return self._ranked(side, text, wording, vector, k, filters)[0]
+
+    def _ranked(self, side: _Side, text: str, wording: str, vector: np.ndarray, k: int,
+                filters: SearchFilters | None
+                ) -> tuple[SearchResult, list[tuple[str, float]], list[tuple[str, float]]]:
         """`wording` is `text` with its acronyms spelled out; `vector` embeds it."""
         allowed = self._allowed(side, filters)
         dense = self._dense(side, vector, allowed)
@@ -252,7 +265,7 @@ class Retriever:
         rows = np.array([side.row[p.id] for p in top], dtype=np.int64)
         relevant = relevance.judge(side.sentences.best(vector, rows), side.lexical, wording, rows)
         hits = [_hit(papers[pid], fused[pid]) for pid in order[:k] if pid in papers]
-        return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits)
+        return SearchResult(query=text, relevant=relevant and bool(hits), hits=hits), dense, lexical
 
     # -- lookups -----------------------------------------------------------------------------------------
     def get(self, paper_id: str) -> Paper | None:
