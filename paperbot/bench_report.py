@@ -67,6 +67,9 @@ def scale_table(s: ScaleFigures, report: Report) -> str:
     vectors = ("every paper embedded by the real model" if s.embedded_sample >= n else
                f"{s.embedded_sample:,} papers embedded by the real model, their vectors reused with noise "
                f"(sd 0.02) for the other {n - s.embedded_sample:,}")
+    if s.sentences_per_paper is not None:
+        vectors += (f"; {s.sentences_per_paper} abstract sentences per paper indexed, each with one of "
+                    f"{s.embedded_sentences:,} real sentence vectors (sd 0.02 noise)")
     server = [] if s.chroma_server_rss_mb is None else [
         _row("peak RSS of the Chroma server", f"{s.chroma_server_rss_mb} MB", "")]
     return "\n".join([

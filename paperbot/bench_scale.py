@@ -8,7 +8,10 @@ Disk per paper is the whole index folder (and the Chroma server's folder when Ch
 
 Embedding N papers is the one step not done for real at every scale (100k papers take ~35 min of both
 cores): `sample` papers are embedded by the real model and their vectors reused, with noise, for the rest;
-the figures say how many.
+the figures say how many. Each abstract's sentences are indexed as well, as many as a real abstract has
+(~10): the sentences of the first `SENTENCE_SAMPLE` papers are embedded by the real model and every other
+sentence gets one of their vectors, with noise, through the index's own sentence path (split, quantized,
+stored), so disk, ingest and search pay for them as they would for real papers.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from retrieval.embedding import Embedder
 Say = Callable[[str], None]
 SEED = 7
 CHUNK = 20_000  # papers generated and loaded at a time (progress, and the text is not all held at once)
+SENTENCE_SAMPLE = 200  # papers whose abstract sentences (~2,000) the real model embeds; reused for the rest
+NOISE = 0.02  # sd of the noise added to a reused vector, so the index sees distinct points
 
 
 class Percentiles(BaseModel):
@@ -63,6 +68,8 @@ class ScaleFigures(BaseModel):
     store: str  # "embedded Chroma" or "Chroma server on loopback"
     text: CorpusStats
     embedded_sample: int
+    sentences_per_paper: float | None = None  # abstract sentences indexed per bulk-loaded paper
+    embedded_sentences: int | None = None  # of which the real model embedded this many (the rest reuse them)
     build_seconds: float
     ingests: list[IngestTiming]  # one after the other, into the index as the earlier ones left it
     plain: Percentiles
@@ -126,20 +133,58 @@ def _sample_vectors(work: Path, vocabulary: Vocabulary, sample: int, today: dt.d
     return matrix
 
 
-def _vectors(base: np.ndarray, start: int, n: int) -> np.ndarray:
-    """Rows start..start+n: the sample's own vectors, then reused ones with a little noise (sd 0.02), so
-    the HNSW graph sees distinct points."""
-    rows = np.arange(start, start + n)
-    out = base[rows % len(base)].copy()
-    reused = rows >= len(base)
-    rng = np.random.default_rng([SEED, start])
-    out[reused] += rng.normal(0, 0.02, (int(reused.sum()), base.shape[1])).astype(np.float32)
+def _sample_sentences(work: Path, vocabulary: Vocabulary, sample: int, today: dt.date, embedder: TimedEmbedder,
+                      say: Say) -> np.ndarray:
+    """The abstract sentences of the first `sample` synthetic papers, embedded by the real model."""
+    from retrieval.sentence_match import split
+
+    cache = work / f"sentences-seed{SEED}-{sample}.npy"
+    if cache.exists():
+        return np.load(cache)
+    papers = synthetic_papers(vocabulary, sample, seed=SEED, today=today)
+    pieces = [sentence for paper in papers for sentence in split(paper.abstract)]
+    say(f"embedding a real sample of {len(pieces):,} abstract sentences")
+    matrix = np.concatenate([embedder.embed(pieces[i:i + 500]) for i in range(0, len(pieces), 500)])
+    matrix = matrix.astype(np.float32)
+    work.mkdir(parents=True, exist_ok=True)
+    np.save(cache, matrix)
+    return matrix
+
+
+def _noisy(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    out = rows + rng.normal(0, NOISE, rows.shape).astype(np.float32)
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out
 
 
-def build(settings: Settings, vocabulary: Vocabulary, n: int, base: np.ndarray, today: dt.date, say: Say
-          ) -> tuple[float, CorpusStats]:
+def _vectors(base: np.ndarray, start: int, n: int) -> np.ndarray:
+    """Rows start..start+n: the sample's own vectors, then reused ones with a little noise."""
+    rows = np.arange(start, start + n)
+    out = base[rows % len(base)].copy()
+    reused = rows >= len(base)
+    out[reused] = _noisy(out[reused], np.random.default_rng([SEED, start]))
+    return out
+
+
+class ReusedSentences:
+    """Stands in for the embedding model on the sentences of a bulk load: each sentence gets a sampled real
+    sentence vector (picked by the sentence's text) with noise; counts what it was asked."""
+
+    def __init__(self, base: np.ndarray) -> None:
+        self._base = base
+        self._rng = np.random.default_rng(SEED)
+        self.sentences = 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import zlib
+
+        self.sentences += len(texts)
+        picked = np.array([zlib.crc32(t.encode()) % len(self._base) for t in texts], dtype=np.int64)
+        return _noisy(self._base[picked], self._rng)
+
+
+def build(settings: Settings, vocabulary: Vocabulary, n: int, base: np.ndarray, sentences: ReusedSentences,
+          today: dt.date, say: Say) -> tuple[float, CorpusStats]:
     from retrieval.embedding import MINILM_NAME
     from retrieval.ingest import store_precomputed
 
@@ -155,9 +200,9 @@ def build(settings: Settings, vocabulary: Vocabulary, n: int, base: np.ndarray, 
 
     def progress(done: int, total: int) -> None:
         say(f"{n:,}: vectors in Chroma {done:,}/{total:,} ({time.perf_counter() - loading:.0f} s)"
-            + ("; writing the catalog and side indexes" if done == total else ""))
+            + ("; writing the catalog, side indexes and sentence vectors" if done == total else ""))
 
-    store_precomputed(settings, papers, vectors, MINILM_NAME, progress=progress)
+    store_precomputed(settings, papers, vectors, MINILM_NAME, progress=progress, embed=sentences)
     return time.perf_counter() - started, stats
 
 
@@ -205,7 +250,9 @@ def bench_scale(work: Path, n: int, sample: int, n_queries: int, server: bool, s
         embedder = TimedEmbedder(get_embedder(settings))
         embedder.embed(["warm-up"])
         base = _sample_vectors(work, vocabulary, min(sample, n), today, embedder, say)
-        build_seconds, stats = build(settings, vocabulary, n, base, today, say)
+        sentences = ReusedSentences(_sample_sentences(work, vocabulary, min(sample, SENTENCE_SAMPLE), today, embedder,
+                                                      say))
+        build_seconds, stats = build(settings, vocabulary, n, base, sentences, today, say)
         timings: list[IngestTiming] = []
         for count in increments:
             say(f"{n:,}: ingesting {count} new paper(s) through `paperbot ingest`'s path")
@@ -223,7 +270,8 @@ def bench_scale(work: Path, n: int, sample: int, n_queries: int, server: bool, s
         kept = _recent_share(settings, today - dt.timedelta(days=30))
         figures = ScaleFigures(
             papers=n, store="Chroma server on loopback" if chroma else "embedded Chroma", text=stats,
-            embedded_sample=min(sample, n), build_seconds=round(build_seconds, 1), ingests=timings,
+            embedded_sample=min(sample, n), sentences_per_paper=round(sentences.sentences / n, 2),
+            embedded_sentences=len(sentences._base), build_seconds=round(build_seconds, 1), ingests=timings,
             plain=percentiles(plain), filtered=percentiles(filtered),
             mixed_cpu=percentiles(served.cpu_seconds) if served.cpu_seconds else None,
             mixed=percentiles(served.seconds), filtered_share=kept, serving_peak_rss_mb=served.peak_rss_mb,

@@ -20,6 +20,7 @@ from core import crashpoints
 from core.errors import IndexMissingError
 from core.models import Paper
 from core.settings import Settings
+from retrieval import sentence_match
 from retrieval.catalog import Catalog, content_hash, date_key, embedding_text, record_fingerprint
 from retrieval.commit import INDEX_FORMAT, commit, index_lock
 from retrieval.corpus import Problem, cap_abstracts, parse_corpus
@@ -258,9 +259,10 @@ def _merge_with_catalog(catalog: Catalog, papers: list[Paper], rebuild: bool
 
 
 def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.ndarray, name: str,
-                      progress: Progress | None = None) -> None:
+                      progress: Progress | None = None, embed: sentence_match.Embed | None = None) -> None:
     """Bulk-load papers with vectors computed elsewhere (benchmarks at scale); `progress` hears of each
-    20,000 vectors stored in Chroma, before the catalog and side indexes are written in one commit."""
+    20,000 vectors stored in Chroma, before the catalog and side indexes are written in one commit. `embed`
+    embeds the abstract sentences (without it each paper's vector stands in until a later ingest embeds them)."""
     with index_lock(settings):
         catalog = Catalog(catalog_path(settings), create=True)
         store = VectorStore.open(settings, name, int(vectors.shape[1]), create=True)
@@ -270,5 +272,5 @@ def store_precomputed(settings: Settings, items: Sequence[Paper], vectors: np.nd
                          [date_key(p.date) for p in batch])
             if progress:
                 progress(start + len(batch), len(items))
-        commit(settings, catalog, store, upsert=items, info=_facts(name, int(vectors.shape[1])))
+        commit(settings, catalog, store, upsert=items, info=_facts(name, int(vectors.shape[1])), embed=embed)
         catalog.close()

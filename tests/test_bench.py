@@ -30,6 +30,8 @@ def test_bench_measures_a_small_index_and_writes_its_table(tmp_path: Path, capsy
     rss = re.search(r"\| RSS of the bot serving searches[^|]*\| ([\d.]+) MB", text)
     assert rss and float(rss[1]) > 100, "a process with the model and the bot loaded"
     assert re.search(r"\| index on disk \| [\d.]+ KB per paper", text)
+    sentences = re.search(r"; ([\d.]+) abstract sentences per paper indexed", text)
+    assert sentences and 5 <= float(sentences[1]) <= 15, "as many sentence vectors as a real abstract has"
     progress = capsys.readouterr().err
     assert "bench: 300: 5 papers in" in progress, "long runs say what they are doing"
 
