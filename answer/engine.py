@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import math
 import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
@@ -37,9 +36,10 @@ from answer.followup import (
     standalone_query,
 )
 from answer.llm import Completion, LLMClient, LLMError, StreamResult
-from answer.terms import terms as answer_terms
+from answer.rerank import Reranker
+from answer.terms import close_hits
 from answer.tokens import TokenCounter
-from core.models import Answer, Citation, Hit, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
+from core.models import Answer, Citation, Paper, SearchFilters, SearchResult, Timings, Turn, Usage
 from core.settings import Settings
 from core.text import defang_mentions, neutralise, one_line, shorten
 from prompts import Prompts
@@ -64,6 +64,9 @@ class Engine:
         self.retriever = retriever
         self.prompts = Prompts(settings.prompts_dir)
         self.llm = LLMClient(settings) if settings.llm_configured else None
+        self.reranker = (Reranker(self.llm, self.prompts, settings.rerank_candidates,
+                                  settings.rerank_timeout_seconds)
+                         if self.llm is not None and settings.rerank_enabled else None)
         window = settings.llm_context_window
         self.answer_tokens = settings.llm_max_answer_tokens
         self.answer_chars = char_budget(settings.llm_max_answer_tokens)
@@ -150,6 +153,8 @@ class Engine:
         started = time.perf_counter()
         result = await asyncio.to_thread(self._search, query, filters, prefer)
         run.retrieval_ms += elapsed_ms(started)
+        if result.relevant and self.reranker is not None:  # the verdict is the search's, made before
+            result = await self._reranked(query, result, run)
 
         sources = self._sources(result, followup, carried)
         if not sources:
@@ -237,6 +242,16 @@ class Engine:
         rewritten = clean_rewrite(completion.text)
         return search_text(rewritten) if rewritten else fallback
 
+    async def _reranked(self, query: str, result: SearchResult, run: Run) -> SearchResult:
+        """The hits with the top candidates in the LLM's order (the fused order when the rerank fails)."""
+        assert self.reranker is not None
+        ranked = await self.reranker.rerank(query, result.hits)
+        run.llm_ms += ranked.ms
+        run.reranked = ranked.applied
+        if ranked.usage is not None:
+            run.add(ranked.usage)
+        return result.model_copy(update={"hits": ranked.hits})
+
     def _search(self, query: str, filters: SearchFilters | None, prefer: Sequence[str]) -> SearchResult:
         k = self.settings.search_default_k
         if not prefer:
@@ -311,7 +326,7 @@ class Engine:
         return self.finish(answer, run)
 
     def _abstain(self, question: str, result: SearchResult, run: Run, filters: SearchFilters | None) -> Answer:
-        nearest = _close_hits(question, result.hits)
+        nearest = close_hits(question, result.hits)
         text = "The corpus has no paper about this, so there is nothing to answer from."
         if filters is not None and filters.active:
             span = " and ".join(part for part in (
@@ -330,6 +345,7 @@ class Engine:
         answer.preferring = run.preferring
         answer.usage = run.usage
         answer.invalid_citations_removed = run.invalid
+        answer.reranked = run.reranked
         answer.timings_ms = Timings(retrieval=round(run.retrieval_ms, 2), llm=round(run.llm_ms, 2),
                                     total=round(elapsed_ms(run.started), 2))
         log.info("answer", extra={
@@ -354,9 +370,12 @@ class Run:
         self.invalid = 0
         self.sources_sent = 0
         self.sources_dropped = 0
+        self.reranked = False
 
     def add_usage(self, reported: Usage | None, prompt_tokens: int, text: str, counter: TokenCounter) -> None:
-        usage = reported or Usage(prompt_tokens=prompt_tokens, completion_tokens=counter.count(text))
+        self.add(reported or Usage(prompt_tokens=prompt_tokens, completion_tokens=counter.count(text)))
+
+    def add(self, usage: Usage) -> None:
         self.usage = Usage(prompt_tokens=self.usage.prompt_tokens + usage.prompt_tokens,
                            completion_tokens=self.usage.completion_tokens + usage.completion_tokens)
 
@@ -368,16 +387,6 @@ def elapsed_ms(started: float) -> float:
 def citation(n: int, source: Source, quote: str) -> Citation:
     return Citation(**source.meta.meta(), n=n, id=source.id, title=source.title, quote=quote, urls=list(source.urls),
                     date=source.date)
-
-
-def _close_hits(question: str, hits: list[Hit], limit: int = 3) -> list[Hit]:
-    """Hits sharing at least half of the question's content words: worth offering as "did you mean"."""
-    wanted = set(answer_terms(question))
-    if not wanted:
-        return []
-    need = max(1, math.ceil(len(wanted) / 2))
-    close = [h for h in hits if len(wanted & set(answer_terms(f"{h.title} {h.abstract}"))) >= need]
-    return close[:limit]
 
 
 def search_text(question: str) -> str:

@@ -115,6 +115,12 @@ class LLMClient:
         """
         self._bind(await asyncio.to_thread(_prepared_client, self._new_client))
 
+    async def ready(self) -> None:
+        """`warm_up` unless this event loop already has a client: a short deadline (the rerank's) must time the
+        endpoint, not the imports of a first call."""
+        if self._client is None or self._loop is not asyncio.get_running_loop():
+            await self.warm_up()
+
     async def aclose(self) -> None:
         client, self._client = self._client, None
         if client is not None and self._loop is asyncio.get_running_loop():

@@ -7,6 +7,9 @@ boilerplate ("novel", "results") would match every abstract.
 
 from __future__ import annotations
 
+import math
+
+from core.models import Hit
 from core.text import STOPWORDS, content_terms
 
 _EXTRA_WORDS = """
@@ -25,3 +28,13 @@ ANSWER_STOPWORDS = STOPWORDS | frozenset(_EXTRA_WORDS.split())
 def terms(text: str) -> list[str]:
     """Stemmed words of `text` that can match an abstract (no stopwords, no one-letter words but numbers)."""
     return content_terms(text, ANSWER_STOPWORDS, min_length=2)
+
+
+def close_hits(question: str, hits: list[Hit], limit: int = 3) -> list[Hit]:
+    """Hits sharing at least half of the question's content words: worth offering as "did you mean"."""
+    wanted = set(terms(question))
+    if not wanted:
+        return []
+    need = max(1, math.ceil(len(wanted) / 2))
+    close = [h for h in hits if len(wanted & set(terms(f"{h.title} {h.abstract}"))) >= need]
+    return close[:limit]

@@ -20,6 +20,7 @@ from core.text import strip_mentions
 if TYPE_CHECKING:
     from app.wiring import App
 
+RERANKED = "papers reordered by the LLM"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -88,6 +89,8 @@ def mode_line(answer: Answer, llm_model: str, prices: Prices | None = None) -> s
             line += f" · {answer.fallback_reason}"
     else:
         line = "Mode: no match in the corpus"
+    if answer.reranked:
+        line += f" · {RERANKED}"
     if answer.invalid_citations_removed:
         line += f" · {answer.invalid_citations_removed} unsupported citation(s) removed"
     if answer.usage.prompt_tokens or answer.usage.completion_tokens:

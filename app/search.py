@@ -93,6 +93,22 @@ def browse(app: App, query: Query, prefer: Sequence[str] = (), k: int = SEARCH_R
                                      "preferring": list(prefer)})
 
 
+async def reranked(app: App, result: SearchResult) -> SearchResult:
+    """`result` with its top candidates in the LLM's order when RERANK_CANDIDATES is set; otherwise, and
+    whenever the rerank fails, as it was. Only the papers judged about the query are reordered (among
+    themselves): which papers are relevant, and whether any is, stays the search's verdict."""
+    if not app.settings.rerank_enabled or not result.relevant:
+        return result
+    reranker = app.engine.reranker
+    cut = len(result.hits) if result.relevant_count is None else result.relevant_count
+    if reranker is None or cut < 2:
+        return result
+    ranked = await reranker.rerank(result.query, result.hits[:cut])
+    if not ranked.applied:
+        return result
+    return result.model_copy(update={"hits": ranked.hits + result.hits[cut:], "reranked": True})
+
+
 def search(app: App, query: str, since: str | None = None, author: str | None = None,
            prefer: Sequence[str] = ()) -> SearchResult:
     return browse(app, check_search(query, since, author), prefer)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import discord
 
 from app.about import AboutInfo
-from app.ask import Prices, mode_line, preferring_text
+from app.ask import RERANKED, Prices, mode_line, preferring_text
 from app.help import help_sections
 from app.papers import PaperDetails, SimilarResult
 from bot.formatting import (
@@ -179,6 +179,8 @@ def search_pages(result: SearchResult, since: dt.date | None = None) -> list[Out
             footer += f" · since {since.isoformat()}"
         if result.preferring:
             footer += f" · {preferring_text(result.preferring)}"
+        if result.reranked:
+            footer += f" · {RERANKED}"
         embed.set_footer(text=clip(footer, 2048))
         pages.append(Outgoing(embeds=[embed]))
     return pages

@@ -11,7 +11,7 @@ from typing import Any
 import discord
 
 from app.papers import more_like
-from app.search import search
+from app.search import reranked, search
 from app.wiring import App
 from bot.client import PaperBotCore, bot_of
 from bot.formatting import NO_MENTIONS, Outgoing
@@ -156,7 +156,8 @@ class PageButton(PersistentItem, template=r"pb:page:(?P<id>\d+):(?P<page>\d+):(?
             return
         since = stored.since.isoformat() if stored.since else None
         prefer = await preferred_topics(bot, interaction)
-        result = await asyncio.to_thread(search, bot.app, stored.query, since, stored.author, prefer)
+        result = await reranked(bot.app, await asyncio.to_thread(search, bot.app, stored.query, since,
+                                                                   stored.author, prefer))
         pages = search_pages(result, stored.since)
         index = max(0, min(self.page, len(pages) - 1))
         await interaction.response.edit_message(content=pages[index].content, embeds=pages[index].embeds,

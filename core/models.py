@@ -122,6 +122,7 @@ class SearchResult(BaseModel):
         default=None, description="how many of the hits, the first ones, are about the query (the rest loosely "
                                   "related); None: not judged")
     preferring: list[str] = Field(default_factory=list, description="topic terms ranked first (a channel's topic)")
+    reranked: bool = Field(default=False, description="the LLM reordered the top candidates")
 
 
 class Citation(PaperMeta):
@@ -159,6 +160,7 @@ class Answer(BaseModel):
     nearest: list[Hit] = Field(default_factory=list, description="closest titles when abstaining")
     invalid_citations_removed: int = 0
     preferring: list[str] = Field(default_factory=list, description="topic terms retrieval preferred (a channel's)")
+    reranked: bool = Field(default=False, description="the LLM reordered the search's top candidates")
 
     def as_turn(self) -> Turn:
         """The Turn to keep in conversation memory (cited ids in the order of their numbers)."""

@@ -120,11 +120,24 @@ class LLMSettings(_Section):
     llm_price_per_1k_output: float | None = Field(
         default=None, ge=0, examples=["0.0006"],
         description="Price of 1,000 answer (completion) tokens of LLM_MODEL in US dollars.")
+    rerank_candidates: int = Field(
+        default=0, ge=0, le=30,
+        description="With an endpoint set: the LLM reorders this many top search candidates before /ask packs "
+                    "its sources and before /search lists them (one extra call of about 60 tokens a candidate; "
+                    "on any failure the search's own order stands). 0: off.")
+    rerank_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60,
+        description="Seconds the rerank call may take (one attempt, no retry) before the search's order is used.")
 
     @property
     def llm_configured(self) -> bool:
         """An endpoint is configured when a base URL or an API key (for api.openai.com) is set."""
         return self.openai_base_url is not None or self.openai_api_key is not None
+
+    @property
+    def rerank_enabled(self) -> bool:
+        """The LLM reorders search candidates: an endpoint is set and RERANK_CANDIDATES is not 0."""
+        return self.llm_configured and self.rerank_candidates > 0
 
 
 class EmbeddingSettings(_Section):

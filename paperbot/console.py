@@ -161,7 +161,7 @@ class ChatSession:
             self.out.print(_hit_text(" • ", hit))
 
     def _search(self, query: str, since: str | None) -> None:
-        result = search.search(self.app, query, since)
+        result = self.runner.run(search.reranked(self.app, search.search(self.app, query, since)))
         if result.notice:
             self._note(result.notice)
         if not result.hits:
@@ -171,7 +171,8 @@ class ChatSession:
         if not cut:
             self._note("Nothing in the corpus is clearly about this; these are the closest papers.")
         else:
-            self._note(f"{cut} relevant paper{'s' if cut != 1 else ''}")
+            self._note(f"{cut} relevant paper{'s' if cut != 1 else ''}"
+                       + (f" · {ask.RERANKED}" if result.reranked else ""))
         for index, hit in enumerate(result.hits, 1):
             if index == cut + 1 and cut:
                 self.out.print(Text("    loosely related:", style="dim"))

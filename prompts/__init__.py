@@ -27,6 +27,7 @@ TEMPLATES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "followup": (frozenset({"turns", "papers", "question"}), frozenset({"question"})),
     "overview": (frozenset({"sources", "count"}), frozenset({"sources"})),
     "tldr": (frozenset({"title", "abstract"}), frozenset({"abstract"})),
+    "rerank": (frozenset({"question", "candidates"}), frozenset({"question", "candidates"})),
 }
 
 

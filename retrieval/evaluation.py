@@ -4,6 +4,8 @@ Question lines: {"kind": "known-item"|"topical"|"out-of-scope", "q", "gold": [ti
 - known-item: hit@1, hit@5, MRR@10 (a gold or an `also` title counts as a hit);
 - topical: recall@10 of the gold titles;
 - out-of-scope: share rejected (relevant = false); in-scope questions rejected by mistake: false rejections.
+The "rerank" ranker is the fused one with its hits passed through a `Reorder` (the LLM's listwise rerank, which
+lives above retrieval) when the search judged the question relevant, as /ask does.
 
 `split_questions` cuts a question file into a tuning half and a report half, deterministically: within each
 kind, questions are sorted by text and shuffled with the fixed seed `SPLIT_SEED`; the first half (rounded up)
@@ -20,10 +22,13 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from core.errors import InputError
+from core.models import Hit
 from retrieval.corpus import normalize_title
 from retrieval.search import Retriever
 
-Ranker = Literal["fused", "bm25", "dense"]
+Ranker = Literal["fused", "bm25", "dense", "rerank"]
+# The fused hits reordered (by the LLM, in `paperbot eval`): the question, the hits, best first.
+Reorder = Callable[[str, list[Hit]], list[Hit]]
 Split = Literal["all", "tune", "report"]
 SPLIT_SEED = 13  # fixed: the halves must not change between runs, or "held out" would mean nothing
 
@@ -80,14 +85,19 @@ def split_questions(questions: list[Question], split: Split) -> list[Question]:
 
 
 def evaluate(retriever: Retriever, questions: list[Question], ranker: Ranker = "fused",
-             progress: Callable[[int], None] | None = None) -> Metrics:
+             progress: Callable[[int], None] | None = None, reorder: Reorder | None = None) -> Metrics:
+    if ranker == "rerank" and reorder is None:
+        raise ValueError("the rerank ranker needs a reorder function")
     metrics = Metrics(ranker=ranker)
     hit1 = hit5 = rr = recall = 0.0
     rejected_out = rejected_in = in_scope = 0
     for done, question in enumerate(questions, start=1):
         result = retriever.search(question.q, k=10)
-        if ranker == "fused":
-            titles = [normalize_title(h.title) for h in result.hits]
+        hits = result.hits
+        if ranker == "rerank" and reorder is not None and result.relevant:  # the verdict is made before
+            hits = reorder(question.q, hits)
+        if ranker in ("fused", "rerank"):
+            titles = [normalize_title(h.title) for h in hits]
         else:
             dense, lexical = retriever.rankings(question.q)
             ranking = dense if ranker == "dense" else lexical

@@ -57,7 +57,8 @@ class Papers(ComponentsCog):
         checked = search.check_search(query, since, author)
         await acknowledge(interaction)
         prefer = await preferred_topics(self.bot, interaction)
-        result = await asyncio.to_thread(search.browse, self.bot.app, checked, prefer)
+        result = await search.reranked(self.bot.app, await asyncio.to_thread(search.browse, self.bot.app, checked,
+                                                                               prefer))
         pages = search_pages(result, checked.since)
         if len(pages) == 1:
             await deliver(interaction, pages, view=save_view(result.hits))

@@ -12,7 +12,8 @@ waits on an event that `stop()` sets, so teardown never waits for a scripted 10-
 The default reply understands PaperBot's prompts just enough to be useful to every test: for an answer or
 overview request (sources as `<source n="k">` blocks) it returns the first sentence of source 1 cited [1]
 (and of source 2 cited [2] when there is one); for a TL;DR request (`<abstract>`) the abstract's first
-sentence; for a follow-up rewrite request the text of `<question>` followed by the first title of `<papers>`.
+sentence; for a rerank request (`<candidates>`) the candidates in the order given ("1 > 2 > 3"); for a
+follow-up rewrite request the text of `<question>` followed by the first title of `<papers>`.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Reply:
 _SOURCE_RE = re.compile(r'<source n="(\d+)">\s*(.*?)</source>', re.S)
 _ABSTRACT_RE = re.compile(r"<abstract>\s*(.*?)\s*</abstract>", re.S)
 _QUESTION_RE = re.compile(r"<question>\s*(.*?)\s*</question>", re.S)
+_CANDIDATES_RE = re.compile(r"<candidates>\s*(.*?)\s*</candidates>", re.S)
 _PAPERS_RE = re.compile(r"<papers>\s*(.*?)\s*</papers>", re.S)
 
 
@@ -90,6 +92,10 @@ def default_reply(body: dict[str, Any]) -> Reply:
     if sources:
         sentences = [f"{_first_sentence(abstract)} [{n}]" for n, abstract in sources[:2]]
         return Reply(" ".join(sentences))
+    candidates = _CANDIDATES_RE.search(text)
+    if candidates:  # a rerank request: the candidates in the order given
+        count = len(re.findall(r"^\[\d+\]", candidates.group(1), re.M))
+        return Reply(" > ".join(str(n) for n in range(1, count + 1)))
     abstract = _ABSTRACT_RE.search(text)
     if abstract:
         return Reply(_first_sentence(abstract.group(1)))
