@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.botsim import bot_config
 from support.openai_server import FakeOpenAI, Reply, message_text
 from support.static_retriever import PAPERS, StaticRetriever, paper
 
@@ -49,6 +50,14 @@ async def engine(tmp_path: Path, openai_server: FakeOpenAI):  # type: ignore[no-
     await made.warm_up()  # as the bot does on start: the timings below are the rerank's, not first imports'
     yield made
     await made.aclose()
+
+
+@pytest.fixture
+def cli_index(index_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The CLI run on the session's bundled index, with no developer .env."""
+    monkeypatch.chdir(index_dir)
+    monkeypatch.setenv("DATA_DIR", str(index_dir))
+    return index_dir
 
 
 def rerank_requests(server: FakeOpenAI) -> list[dict[str, Any]]:
@@ -203,11 +212,10 @@ async def test_search_reorders_only_the_relevant_papers(settings: Settings, retr
     assert len(rerank_requests(openai_server)) == 1, "the page turn reused the order"
 
 
-def test_cli_search_json_says_when_the_llm_reordered(index_dir: Path, monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.usefixtures("cli_index")
+def test_cli_search_json_says_when_the_llm_reordered(monkeypatch: pytest.MonkeyPatch,
                                                      capsys: pytest.CaptureFixture[str],
                                                      openai_server: FakeOpenAI) -> None:
-    monkeypatch.chdir(index_dir)
-    monkeypatch.setenv("DATA_DIR", str(index_dir))
     assert main(["search", "--json", "-k", "5", "mixture of experts"]) == 0
     plain = json.loads(capsys.readouterr().out)
     assert "reranked" not in plain
@@ -246,11 +254,10 @@ def _eval(few_questions: Path, capsys: pytest.CaptureFixture[str], *extra: str) 
     return json.loads(out) if "--json" in extra else out
 
 
+@pytest.mark.usefixtures("cli_index")
 def test_eval_adds_a_rerank_column_only_with_an_endpoint(
-        index_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        openai_server: FakeOpenAI, few_questions: Path) -> None:
-    monkeypatch.chdir(index_dir)
-    monkeypatch.setenv("DATA_DIR", str(index_dir))
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], openai_server: FakeOpenAI,
+        few_questions: Path) -> None:
     monkeypatch.setenv("RERANK_CANDIDATES", "5")
     plain = _eval(few_questions, capsys, "--json")
     assert "rerank" not in plain and "rerank_calls" not in plain  # no endpoint: the report is unchanged
@@ -272,3 +279,46 @@ def test_eval_adds_a_rerank_column_only_with_an_endpoint(
     hit1 = next(line for line in text.splitlines() if line.startswith("known-item hit@1")).split()
     assert hit1[-1] == hit1[2], "a garbage reply keeps the fused ranking"
     assert "6 calls, 6 fell back to the fused order" in text
+
+
+# --- the bot's /search -------------------------------------------------------------------------------------
+
+@bot_config(llm=True, rerank_candidates=10)
+async def test_bot_search_shows_the_llm_order_on_every_page_and_says_so(simcord_env, world, openai_server):
+    openai_server.default_reply = reversing
+    _, channel, alice, _ = world
+    first = (await alice.slash(channel, "search", query="long context language models")).response.message
+    relevant = int(re.search(r"(\d+) relevant papers?", first.embeds[0].footer.text).group(1))
+    assert relevant >= 2
+    assert RERANKED in first.embeds[0].footer.text
+    shown = [re.sub(r"^\*\*\d+\.\*\* ", "", line) for line in first.embeds[0].description.splitlines()]
+    candidates = _CANDIDATES.search(message_text(rerank_requests(openai_server)[0])).group(1).splitlines()
+    # the LLM was shown the relevant papers in the search's order and put the last one first
+    assert len(candidates) == min(relevant, 10)
+    last_title = re.match(r"\[\d+\] (.*?): ", candidates[-1]).group(1)
+    assert last_title[:40] in shown[0]
+
+    await alice.click(first, label="Next")
+    second = channel.last_message
+    assert RERANKED in second.embeds[0].footer.text
+    assert set(second.embeds[0].description.splitlines()).isdisjoint(first.embeds[0].description.splitlines())
+    assert len(rerank_requests(openai_server)) == 1, "the page turn showed the order already given"
+
+
+@pytest.mark.usefixtures("cli_index")
+def test_cli_ask_json_says_when_the_llm_reordered(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  openai_server: FakeOpenAI) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_server.base_url)
+    monkeypatch.setenv("LLM_STREAM", "false")
+    monkeypatch.setenv("RERANK_CANDIDATES", "6")
+    openai_server.default_reply = reversing
+    assert main(["ask", "--json", "Which papers study mixture of experts models?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mode"] == "llm" and data["reranked"] is True
+    candidates = _CANDIDATES.search(message_text(rerank_requests(openai_server)[0])).group(1).splitlines()
+    sources = sources_sent(openai_server)
+    assert sources[0][:40] in candidates[-1]  # the LLM's first choice is source 1 of the answer
+
+    assert main(["ask", "Which papers study mixture of experts models?"]) == 0
+    assert RERANKED in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """`paperbot ask QUESTION... [--since D] [--until D] [--json]`: one grounded answer with its cited papers.
 
 With `--json` it prints exactly one object: question, answer, mode, fallback_reason, citations
-[{n, id, title, quote}], usage {prompt_tokens, completion_tokens}, timings_ms {retrieval, llm, total}.
+[{n, id, title, quote}], usage {prompt_tokens, completion_tokens}, timings_ms {retrieval, llm, total}, and
+`reranked` (whether the LLM reordered the search's candidates) when RERANK_CANDIDATES is set.
 Without it, the answer (streamed to a terminal while an LLM writes it), the numbered cited titles with their
 supporting quotes, and a line saying which mode answered.
 """
@@ -40,7 +41,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     stream = not args.json and sys.stdout.isatty() and ask.streams(app)
     answer, printed = asyncio.run(_ask(app, question, filters, stream))
     if args.json:
-        print(json.dumps(as_json(answer), ensure_ascii=False))
+        data = as_json(answer)
+        if settings.rerank_enabled:  # the shape stays as documented unless the rerank is turned on
+            data["reranked"] = answer.reranked
+        print(json.dumps(data, ensure_ascii=False))
     else:
         print(answer_text(answer, settings, answer_printed=printed))
     return 0
@@ -114,6 +118,10 @@ def answer_text(answer: Answer, settings: Settings, *, answer_printed: bool = Fa
         lines.append(f"mode: extractive ({answer.fallback_reason}) · {timing}")
     else:
         lines.append(f"mode: no match in the corpus · {timing}")
+    if answer.reranked:
+        from app.ask import RERANKED
+
+        lines.append(RERANKED)
     if answer.invalid_citations_removed:
         lines.append(f"removed {answer.invalid_citations_removed} citation(s) naming no source")
     return "\n".join(lines)
