@@ -15,6 +15,7 @@ from digest.models import DigestRun, DigestTarget, Ranking
 from digest.schedule import next_slot, today_for
 from digest.selection import split_topics, topic_relevance
 from digest.subscriptions import updated_target
+from storage.channel_topics import ChannelTopicStore
 from storage.digests import DigestStore
 
 
@@ -24,6 +25,7 @@ class Subscription(BaseModel):
     target: DigestTarget
     next_at: dt.datetime
     last_run: DigestRun | None = None
+    channel_topic: str | None = None  # a channel digest without topics of its own picks by its channel's topic
 
 
 class Subscribed(Subscription):
@@ -34,8 +36,10 @@ class Subscribed(Subscription):
 def _status(app: App, store: DigestStore, target: DigestTarget, now: dt.datetime) -> Subscription:
     served = store.served_on(target.key, today_for(target, now))
     runs = store.runs(target.key, 1)
+    inherited = (ChannelTopicStore(app.db).get(target.channel_id)
+                 if target.kind == "channel" and not target.topics and target.channel_id is not None else None)
     return Subscription(target=target, next_at=next_slot(target, now, app.settings.digest_grace_hours, served),
-                        last_run=runs[0] if runs else None)
+                        last_run=runs[0] if runs else None, channel_topic=inherited or None)
 
 
 def unmatched_topics(app: App, topics: str | None) -> list[str]:

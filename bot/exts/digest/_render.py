@@ -76,11 +76,16 @@ def moment_text(moment: dt.datetime) -> str:
     return f"{discord.utils.format_dt(moment, 'f')} ({discord.utils.format_dt(moment, 'R')})"
 
 
-def target_line(target: DigestTarget) -> str:
-    """Where, when, how many and which topics, in one line."""
+def target_line(target: DigestTarget, channel_topic: str | None = None) -> str:
+    """Where, when, how many and which topics (its own, else its channel's), in one line."""
     where = f"<#{target.channel_id}>" if target.kind == "channel" else "your DMs"
     parts = [f"{where}: every day at **{target.time:%H:%M} {target.tz}**", f"{target.size} papers"]
-    parts.append(f"topics: {escape(target.topics)}" if target.topics else "all papers, newest first")
+    if target.topics:
+        parts.append(f"topics: {escape(target.topics)}")
+    elif channel_topic:
+        parts.append(f"topics: {escape(channel_topic)} (the channel's topic)")
+    else:
+        parts.append("all papers, newest first")
     if target.rank == "upvotes":
         parts.append("most upvoted first")
     if target.archive:
@@ -93,7 +98,8 @@ def subscriptions_text(found: list[Subscription]) -> str:
     for status in found:
         run = status.last_run
         last = f"last: {run.day.isoformat()} ({run.state})" if run else "not posted yet"
-        lines.append(f"• {target_line(status.target)}\n  next {moment_text(status.next_at)}; {last}")
+        where = target_line(status.target, status.channel_topic)
+        lines.append(f"• {where}\n  next {moment_text(status.next_at)}; {last}")
     return "\n".join(lines)
 
 
