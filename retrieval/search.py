@@ -80,7 +80,7 @@ class _Side:
             self.rows = DenseRows([segment.vectors for segment in layout.segments])
             self.glossary = Glossary.load(folder)
             self.ids, self.dates = layout.ids(), layout.dates()
-            self.sentences = sentence_match.open_for(folder, self.rows)
+            self.sentences = sentence_match.open_for(folder, layout.segments, self.rows)
         except Exception as exc:  # numpy/pydantic/json raise many types for a damaged file
             # A damaged side file, or one from an older index format: a plain ingest rewrites the side indexes
             # from the catalog and Chroma without re-embedding; --rebuild is the last resort.

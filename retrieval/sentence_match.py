@@ -7,26 +7,31 @@ Every abstract sentence is embedded once, at the commit that first sees its abst
 lexical index. Search scores only the fusion's candidates, so the cost does not grow with the corpus.
 
 A paper whose sentences were never embedded (a bulk load of precomputed vectors) gets its paper vector as
-its one sentence, marked with key 0 so the next commit that can embed embeds it. The file covers every row
-of the generation's segments, dead rows (tombstones) included, and is rewritten whole at each commit
-(int8 copies of unchanged papers, no model run).
+its one sentence, marked with key 0 so the next commit that can embed embeds it. The files go with the
+index segments (`retrieval.segments`): one pair per segment, covering its rows, dead rows (tombstones)
+included. A segment a generation keeps keeps its sentence files (hard links); only a new delta or merged
+segment's are written, so an ingest of a few papers into a large index writes a few small files.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from core.sentences import sentences
+from retrieval import side_index
 from retrieval.dense_rows import DenseRows
-from retrieval.side_index import Generation
+from retrieval.segments import Segment
+from retrieval.side_index import Generation, Layout
 
 log = logging.getLogger(__name__)
-VECTORS = "sentences.i8.npy"
+VECTORS = "sentences.i8.npy"  # per segment: "<segment>.sentences.i8.npy" (no prefix: an older whole-index file)
 LAYOUT = "sentences.npz"
 Embed = Callable[[list[str]], np.ndarray]
 MIN_CHARS = 20  # shorter pieces ("Code is available.") match many questions and say nothing
@@ -66,21 +71,14 @@ class SentenceVectors:
         return len(self.keys)
 
     @classmethod
-    def load(cls, directory: Path) -> SentenceVectors:
-        with np.load(directory / LAYOUT) as layout:
-            return cls(layout["ids"].tolist(), np.load(directory / VECTORS, mmap_mode="r"), layout["scales"],
-                       layout["offsets"], layout["keys"])
+    def load(cls, directory: Path, segment: str = "") -> SentenceVectors:
+        with np.load(_file(directory, segment, LAYOUT)) as layout:
+            return cls(layout["ids"].tolist(), np.load(_file(directory, segment, VECTORS), mmap_mode="r"),
+                       layout["scales"], layout["offsets"], layout["keys"])
 
-    @classmethod
-    def load_if_present(cls, directory: Path) -> SentenceVectors | None:
-        try:
-            return cls.load(directory)
-        except (OSError, ValueError, KeyError):  # an older format's folder, or none
-            return None
-
-    def save(self, directory: Path) -> None:
-        np.save(directory / VECTORS, np.ascontiguousarray(self.vectors, dtype=np.int8))
-        np.savez(directory / LAYOUT, ids=np.asarray(self.ids, dtype=str), scales=self.scales,
+    def save(self, directory: Path, segment: str = "") -> None:
+        np.save(_file(directory, segment, VECTORS), np.ascontiguousarray(self.vectors, dtype=np.int8))
+        np.savez(_file(directory, segment, LAYOUT), ids=np.asarray(self.ids, dtype=str), scales=self.scales,
                  offsets=self.offsets, keys=self.keys)
 
     def rows(self, row: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,12 +110,59 @@ class PaperVectorsOnly:
         return self._rows.cosine(vector, rows)
 
 
-def open_for(directory: Path, rows: DenseRows) -> SentenceVectors | PaperVectorsOnly:
+def _file(directory: Path, segment: str, name: str) -> Path:
+    return directory / (f"{segment}.{name}" if segment else name)
+
+
+class Stacked:
+    """The sentence vectors of a generation's segments as one sequence of rows, numbered as the segments
+    number them; nothing is copied."""
+
+    def __init__(self, parts: Sequence[SentenceVectors]) -> None:
+        self._parts = list(parts)
+        self._offsets = np.cumsum([0, *[len(p) for p in self._parts]]).astype(np.int64)
+        self.ids = [pid for part in self._parts for pid in part.ids]
+        self.keys = np.concatenate([p.keys for p in self._parts]) if self._parts else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return int(self._offsets[-1])
+
+    def _local(self, row: int) -> tuple[SentenceVectors, int]:
+        part = int(np.searchsorted(self._offsets, row, side="right")) - 1
+        return self._parts[part], row - int(self._offsets[part])
+
+    def rows(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        part, local = self._local(row)
+        return part.rows(local)
+
+    def best(self, vector: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        part_of = np.searchsorted(self._offsets, rows, side="right") - 1
+        for part in np.unique(part_of):
+            where = np.flatnonzero(part_of == part)
+            out[where] = self._parts[part].best(vector, rows[where] - self._offsets[part])
+        return out
+
+
+def _load(directory: Path, segments: Sequence[str]) -> Stacked | SentenceVectors | None:
+    """A generation folder's sentence vectors: per segment (named in row order), or one file of an index
+    written before that."""
+    if segments and _file(directory, segments[0], LAYOUT).exists():
+        return Stacked([SentenceVectors.load(directory, name) for name in segments])
+    if (directory / LAYOUT).exists():
+        return SentenceVectors.load(directory)
+    return None
+
+
+def open_for(directory: Path, segments: Sequence[Segment], rows: DenseRows
+             ) -> Stacked | SentenceVectors | PaperVectorsOnly:
     """The generation's sentence vectors, or the paper vectors when it has none (an older format)."""
-    if not (directory / LAYOUT).exists():
+    found = _load(directory, [s.name for s in segments])
+    if found is None:
         log.warning("this index has no sentence vectors yet: run `paperbot ingest` to add them")
         return PaperVectorsOnly(rows)
-    return SentenceVectors.load(directory)
+    return found
 
 
 def stage(staging: Path, layout: Generation, changed: set[str] | None, previous: Path | None,
@@ -125,14 +170,27 @@ def stage(staging: Path, layout: Generation, changed: set[str] | None, previous:
     """Write the sentence vectors of the generation staged in `staging` (`layout`: its segments).
 
     `changed`: the papers this commit (re)indexed, None when it built everything; `previous`: the folder of
-    the generation it builds on, whose vectors are reused wherever the abstract is the same.
+    the generation it builds on. A segment that folder holds with its sentence files keeps them (hard links);
+    a new segment's are built, reusing the previous generation's vectors wherever the abstract is the same.
     """
-    old = SentenceVectors.load_if_present(previous) if previous is not None else None
-    rows = DenseRows([segment.vectors for segment in layout.segments])
-    build(layout.ids(), layout.live, changed, old, rows, abstracts, embed).save(staging)
+    old: Stacked | SentenceVectors | None = None
+    if previous is not None:
+        try:  # only the sentence files are read: the segments themselves may be what a repair replaces
+            old = _load(previous, Layout.model_validate_json((previous / side_index.LAYOUT).read_bytes()).segments)
+        except (OSError, ValueError, KeyError, EOFError):  # an older format's folder, or a damaged one: embed again
+            old = None
+    for segment, (start, end) in zip(layout.segments, itertools.pairwise(layout.offsets), strict=True):
+        kept = previous is not None and changed is not None and _file(previous, segment.name, LAYOUT).exists()
+        if kept and previous is not None:
+            for name in (VECTORS, LAYOUT):
+                os.link(_file(previous, segment.name, name), _file(staging, segment.name, name))
+            continue
+        built = build(np.asarray(segment.ids), layout.live[int(start):int(end)], changed, old,
+                      DenseRows([segment.vectors]), abstracts, embed)
+        built.save(staging, segment.name)
 
 
-def build(ids: np.ndarray, live: np.ndarray, changed: set[str] | None, previous: SentenceVectors | None,
+def build(ids: np.ndarray, live: np.ndarray, changed: set[str] | None, previous: Stacked | SentenceVectors | None,
           paper_vectors: DenseRows, abstracts: Callable[[set[str]], dict[str, str]], embed: Embed | None
           ) -> SentenceVectors:
     """Sentence vectors for every row of a generation (`ids`, `live` numbered as its segments number them).

@@ -11,7 +11,7 @@ from conftest import make_settings
 from support.small_index import cli_ingest, write_corpus
 
 from core.models import SearchFilters
-from retrieval import Retriever, side_index
+from retrieval import Retriever, sentence_match, side_index
 from retrieval.catalog import Catalog
 from retrieval.commit import commit, index_lock
 from retrieval.embedding import MINILM_DIM, MINILM_NAME
@@ -19,6 +19,7 @@ from retrieval.generations import committed, generation_dir
 from retrieval.index import catalog_path
 from retrieval.ingest import ingest
 from retrieval.removal import remove
+from retrieval.sentence_match import SentenceVectors
 from retrieval.side_index import Generation
 from retrieval.store import VectorStore
 
@@ -77,6 +78,28 @@ def test_a_delta_segment_scores_as_a_full_rebuild(base_index: Path, tmp_path: Pa
     assert [h.id for h in rebuilt.search("protein folding", filters=SearchFilters(since="2026-03-01")).hits] == \
         [h.id for h in filtered]
     assert delta.search("Sinhala tokenizer").hits[0].title == "Study 1: speech recognition with transformers"
+
+
+def test_a_delta_keeps_the_old_segments_sentence_vectors_as_links_and_embeds_only_its_own(
+        base_index: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(base_index, data)
+    settings = make_settings(data)
+    before = current(data)
+    first = before.segments[0].name
+    old_file = before.folder / f"{first}.{sentence_match.VECTORS}"
+    report = ingest([write_corpus(tmp_path / "more", {**BASE, "New study": "We fold proteins with diffusion. "
+                                                      "Sampling takes four seconds per protein on one GPU."})],
+                    settings)
+    assert report.new == 1
+    after = current(data)
+    kept = after.folder / f"{first}.{sentence_match.VECTORS}"
+    assert kept.stat().st_ino == old_file.stat().st_ino, "the old segment's sentence file is linked, not rewritten"
+    delta = SentenceVectors.load(after.folder, after.segments[1].name)
+    assert delta.ids == [p.id for p in Retriever.open(settings).papers() if p.title == "New study"]
+    assert len(delta.rows(0)[0]) == 2, "the new paper's two sentences are embedded"
+    hit = Retriever.open(settings).search("how long does sampling one protein take?").hits[0]
+    assert hit.title == "New study", "its closest sentence is found through the delta segment"
 
 
 def test_a_removed_paper_is_a_tombstone_until_the_merge_and_never_found(base_index: Path, tmp_path: Path) -> None:
