@@ -1,5 +1,5 @@
 """The generalisation question sets: their gold titles exist, the tune/report split is fixed and disjoint, and the
-blind paraphrase tuning set is large, spread over the corpus and shares no question with the other sets."""
+blind paraphrase and concept tuning sets are large, spread over the corpus and share no question with the other sets."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from retrieval.corpus import corpus_files, normalize_title, parse_corpus
 from retrieval.evaluation import load_questions, split_questions
 
 PARAPHRASE_TUNING = GENERALISATION_QUESTIONS.with_name("paraphrase-tuning.jsonl")
+CONCEPT_TUNING = GENERALISATION_QUESTIONS.with_name("concept-tuning.jsonl")
 
 
 @cache
@@ -60,4 +61,20 @@ def test_the_paraphrase_tuning_set_reuses_no_question_of_the_other_sets() -> Non
     others = [GENERALISATION_QUESTIONS, GENERALISATION_QUESTIONS.with_name("near-misses.jsonl"), DEV_QUESTIONS]
     seen = {q.q.casefold() for path in others for q in load_questions(path)}
     new = [q.q.casefold() for q in load_questions(PARAPHRASE_TUNING)]
+    assert len(set(new)) == len(new) and seen.isdisjoint(new)
+
+
+def test_the_concept_tuning_set_asks_once_for_each_of_many_corpus_papers() -> None:
+    questions = load_questions(CONCEPT_TUNING)  # raises on any line that is not a question
+    assert [t for q in questions for t in q.gold + q.also if normalize_title(t) not in corpus_titles()] == []
+    assert all(q.kind == "known-item" and len(q.gold) == 1 for q in questions)
+    golds = [normalize_title(q.gold[0]) for q in questions]
+    assert len(golds) >= 60 and len(set(golds)) == len(golds), "one question per paper"
+
+
+def test_the_concept_tuning_set_reuses_no_question_of_the_other_sets() -> None:
+    others = [GENERALISATION_QUESTIONS, GENERALISATION_QUESTIONS.with_name("near-misses.jsonl"), DEV_QUESTIONS,
+              PARAPHRASE_TUNING]
+    seen = {q.q.casefold() for path in others for q in load_questions(path)}
+    new = [q.q.casefold() for q in load_questions(CONCEPT_TUNING)]
     assert len(set(new)) == len(new) and seen.isdisjoint(new)
