@@ -1,4 +1,4 @@
-"""The answer engine: question -> retrieval -> packed sources -> LLM -> verified citations -> Answer.
+"""The answer engine: question -> retrieval (-> LLM rerank) -> packed sources -> LLM -> verified citations -> Answer.
 
 One object serves the Discord bot, the console and the CLI (through `app.ask`, which checks and cleans the
 question first: the engine trusts it) and the digest's texts (`answer.digest_brief`). It never raises because
