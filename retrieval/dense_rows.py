@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from retrieval.topn import best_first
+
 BLOCK = 4_096  # rows converted to float32 at a time
 
 
@@ -44,12 +46,8 @@ class DenseRows:
                 out[block] = np.asarray(matrix[local[start : start + BLOCK]], dtype=np.float32) @ query
         return out
 
-    def top(self, vector: np.ndarray, rows: np.ndarray, n: int) -> list[tuple[int, float]]:
-        """Exact nearest `n` among `rows`: (row, cosine), best first."""
+    def top(self, vector: np.ndarray, rows: np.ndarray, n: int, ids: np.ndarray) -> list[tuple[int, float]]:
+        """Exact nearest `n` among `rows`: (row, cosine), best first; ties by paper id (`ids[row]`)."""
+        rows = np.asarray(rows, dtype=np.int64)
         scores = self.cosine(vector, rows)
-        n = min(n, len(rows))
-        if n == 0:
-            return []
-        best = np.argpartition(-scores, n - 1)[:n]
-        best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(rows[i]), float(scores[i])) for i in best]
+        return [(int(rows[i]), float(scores[i])) for i in best_first(rows, scores, n, ids)]

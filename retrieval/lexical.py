@@ -20,6 +20,7 @@ import numpy as np
 
 from core.text import idf
 from retrieval.lexical_terms import term_hash, tokenize
+from retrieval.topn import best_first
 
 K1, B = 1.2, 0.75
 # Postings touched are summed by sorting them, unless they number more than 1/8 of the rows: then one pass
@@ -62,15 +63,9 @@ class RowScores:
             mask &= allowed[at] == self.rows
         return RowScores(self.rows[mask], self.values[mask])
 
-    def top(self, n: int) -> list[tuple[int, float]]:
-        """The `n` best (row, score), best first; ties by row."""
-        if n <= 0 or len(self.rows) == 0:
-            return []
-        candidates = np.arange(len(self.rows))
-        if len(self.rows) > n:  # every row scoring at least the n-th best, ties included: then ordered exactly
-            nth = np.partition(self.values, len(self.rows) - n)[len(self.rows) - n]
-            candidates = np.flatnonzero(self.values >= nth)
-        best = candidates[np.lexsort((self.rows[candidates], -self.values[candidates]))][:n]
+    def top(self, n: int, ids: np.ndarray) -> list[tuple[int, float]]:
+        """The `n` best (row, score), best first; ties by paper id (`ids[row]`)."""
+        best = best_first(self.rows, self.values, n, ids)
         return [(int(self.rows[i]), float(self.values[i])) for i in best]
 
 

@@ -180,21 +180,21 @@ class Retriever:
                 return []
             share = len(allowed) / side.papers
             if share <= EXACT_SHARE:
-                return [(side.id_of(row), score) for row, score in side.rows.top(vector, allowed, CANDIDATES)]
+                return [(side.id_of(row), score) for row, score in side.rows.top(vector, allowed, CANDIDATES, side.ids)]
             wanted = min(side.papers, int(CANDIDATES / share) + CANDIDATES)
         # Ids an ingest has written to Chroma but not yet committed are not in `side.row`: skipped.
         fetched = side.row.rows([pid for pid, _ in self._store.query(vector, wanted)])
         rows = np.unique(np.concatenate([fetched[fetched >= 0], side.unseen]))
         if allowed is not None:
             rows = rows[np.isin(rows, allowed)]
-        return [(side.id_of(row), score) for row, score in side.rows.top(vector, rows, CANDIDATES)]
+        return [(side.id_of(row), score) for row, score in side.rows.top(vector, rows, CANDIDATES, side.ids)]
 
     @staticmethod
     def _lexical_top(side: _Side, query: str, allowed: np.ndarray | None
                      ) -> tuple[list[tuple[str, float]], RowScores]:
         """The best BM25 candidates among the rows the query's terms touch (only those are scored)."""
         scores = side.lexical.scores(query).keep(allowed)
-        top = scores.top(CANDIDATES)
+        top = scores.top(CANDIDATES, side.ids)
         ids = side.ids[[row for row, _ in top]].tolist()
         return [(pid, score) for pid, (_, score) in zip(ids, top, strict=True)], scores
 
@@ -258,7 +258,7 @@ class Retriever:
         dense = self._dense(side, vector, allowed)
         lexical, lexical_scores = self._lexical_top(side, wording, allowed)
         fused = self._fuse(side, vector, dense, lexical_scores, lexical)
-        ranked = sorted(fused, key=lambda pid: -fused[pid])
+        ranked = sorted(fused, key=lambda pid: (-fused[pid], pid))  # ties by paper id, as each ranking's
         order = ranked[:max(k, relevance.TOP)]
         papers = {p.id: p for p in self.get_many(order)}
         top = [papers[pid] for pid in order[:relevance.TOP] if pid in papers]

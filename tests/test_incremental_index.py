@@ -14,6 +14,7 @@ from core.models import SearchFilters
 from retrieval import Retriever, sentence_match, side_index
 from retrieval.catalog import Catalog
 from retrieval.commit import commit, index_lock
+from retrieval.corpus import paper_id
 from retrieval.embedding import MINILM_DIM, MINILM_NAME
 from retrieval.generations import committed, generation_dir
 from retrieval.index import catalog_path
@@ -176,3 +177,21 @@ def test_many_deltas_are_merged_into_one_and_the_first_segment_is_kept(base_inde
     assert {h.title for h in retriever.search("coral reef bleaching", k=3).hits} == \
         {f"Coral study {n}" for n in range(3)}
     assert retriever.stats().papers == len(BASE) + 3
+
+
+def test_bm25_ties_are_in_paper_id_order_whatever_segment_holds_the_paper(tmp_path: Path) -> None:
+    # Same abstract, one-word titles of the same length: every paper scores the same for "coral bleaching".
+    abstract = "Coral reef bleaching was measured at one site over a year."
+    words = ["alpha", "bravo", "delta", "gamma", "kappa", "sigma", "omega", "theta", "zulus", "pilot", "radar"]
+    titles = [f"Reef survey {w}" for w in words]
+    base = titles[:6]
+    late = next(t for t in titles[6:] if paper_id(t) < min(paper_id(b) for b in base))  # its id sorts first
+    settings = make_settings(tmp_path / "data")
+    ingest([write_corpus(tmp_path / "one", {t: abstract for t in base})], settings)
+    ranked = Retriever.open(settings).rankings("coral bleaching")[1]
+    assert len({score for _, score in ranked}) == 1, "the papers tie"
+    assert [pid for pid, _ in ranked] == sorted(paper_id(t) for t in base)
+    ingest([write_corpus(tmp_path / "two", {t: abstract for t in [*base, late]})], settings)
+    assert len(current(tmp_path / "data").segments) == 2, "the late paper is in a delta segment, in the last row"
+    ranked = Retriever.open(settings).rankings("coral bleaching")[1]
+    assert [pid for pid, _ in ranked] == sorted(paper_id(t) for t in [*base, late]), "ties by id, not by row"
