@@ -111,7 +111,7 @@ class LexicalIndex:
         return all_rows[alive], all_tf[alive], all_which[alive]
 
     def holders(self, stem: str) -> np.ndarray:
-        """The live rows whose title or abstract holds the (already stemmed) word `stem`."""
+        """The live rows whose title or abstract holds the (already stemmed) word `stem`, ascending."""
         return self._gather([stem])[0]
 
     def scores(self, query: str) -> RowScores:

@@ -33,8 +33,17 @@ def known_share(lexical: LexicalIndex, query: str, rows: np.ndarray) -> float:
         return 0.0
     holders = [lexical.holders(stem) for stem in stems]
     weights = np.array([float(idf(float(len(held)), lexical.papers)) for held in holders])
-    hit = np.array([bool(np.isin(rows, held).any()) for held in holders])
+    hit = np.array([_holds_any(held, rows) for held in holders])
     return float((weights * hit).sum() / weights.sum())
+
+
+def _holds_any(held: np.ndarray, rows: np.ndarray) -> bool:
+    """Whether any of `rows` is in `held` (a word's rows, ascending): a few binary searches, where `np.isin`
+    would sort or hash every holder of a common word (100k+ rows at scale) on every query."""
+    if len(held) == 0:
+        return False
+    at = np.minimum(np.searchsorted(held, rows), len(held) - 1)
+    return bool((held[at] == rows).any())
 
 
 def judge(sentence_cosines: np.ndarray, lexical: LexicalIndex, query: str, rows: np.ndarray) -> bool:
