@@ -16,7 +16,7 @@ import numpy as np
 
 from retrieval.topn import best_first
 
-BLOCK = 4_096  # rows converted to float32 at a time
+BLOCK = 1_024  # rows converted to float32 at a time: 1.5 MB, within a core's cache (4,096 rows took 4x as long)
 
 
 class DenseRows:
