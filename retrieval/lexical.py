@@ -59,8 +59,11 @@ class RowScores:
         if allowed is not None:
             if len(allowed) == 0:
                 return RowScores(self.rows[:0], self.values[:0])
-            at = np.minimum(np.searchsorted(allowed, self.rows), len(allowed) - 1)
-            mask &= allowed[at] == self.rows
+            # A mask over the rows up to the last touched one: one pass, where a binary search of every touched
+            # row (tens of thousands for a common word) into the allowed rows cost 15 ms a query at 100k papers.
+            inside = np.zeros(int(self.rows[-1]) + 1 if len(self.rows) else 0, dtype=bool)
+            inside[allowed[allowed < len(inside)]] = True
+            mask &= inside[self.rows]
         return RowScores(self.rows[mask], self.values[mask])
 
     def top(self, n: int, ids: np.ndarray) -> list[tuple[int, float]]:
